@@ -1,0 +1,309 @@
+"""The canonical corpus: JSON Lines, one document per line, with character-offset spans.
+
+A document is ``{"id", "text", "meta", "entities", "events", "sentences"}``; spans are
+``{"start", "end", "label"}`` with offsets into the exact original text, end exclusive.
+Loading validates everything at once and reports every problem with file, line and field,
+in the manner of spaCy's validation messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .schema import Schema, load_schema
+from .sentences import split_sentences
+from .text import is_word_boundary, is_word_char
+
+SPAN_KINDS = ("entities", "events")
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    label: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "label": self.label}
+
+
+@dataclass
+class Document:
+    id: str
+    text: str
+    entities: list[Span] = field(default_factory=list)
+    events: list[Span] = field(default_factory=list)
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def spans(self, kind: str) -> list[Span]:
+        if kind not in SPAN_KINDS:
+            raise KeyError(f"unknown span kind {kind!r}")
+        return self.entities if kind == "entities" else self.events
+
+    def with_sentences(self) -> Document:
+        """Fill ``sentences`` from the project's splitter (used on import and creation)."""
+        self.sentences = [(s.start, s.end) for s in split_sentences(self.text)]
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "meta": self.meta,
+            "entities": [s.to_dict() for s in sorted(self.entities)],
+            "events": [s.to_dict() for s in sorted(self.events)],
+            "sentences": [{"start": a, "end": b} for a, b in self.sentences],
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding, located by file, line (document) and field."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+    level: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        fld = f" {self.field}:" if self.field else ""
+        tag = "" if self.level == "error" else f" [{self.level}]"
+        return f"{where}:{tag}{fld} {self.message}"
+
+
+class CorpusError(ValueError):
+    """Raised when a corpus file has errors; holds every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        errors = [p for p in problems if p.level == "error"]
+        head = f"{len(errors)} error(s) in corpus input:"
+        super().__init__("\n".join([head, *(str(p) for p in errors)]))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _describe(text: str, i: int) -> str:
+    ch = text[i] if 0 <= i < len(text) else ""
+    return "white space" if ch.isspace() else f"{ch!r} (U+{ord(ch):04X})" if ch else "nothing"
+
+
+def validate_spans(
+    text: str, spans: Iterable[Span], labels: Iterable[str], kind: str, file: str, line: int | None
+) -> list[Problem]:
+    """Check offsets, word boundaries, labels and overlaps of one span list."""
+    problems: list[Problem] = []
+    allowed = set(labels)
+    n = len(text)
+    ok: list[tuple[int, Span]] = []
+    for k, s in enumerate(spans):
+        f = f"{kind}[{k}]"
+        if s.label not in allowed:
+            problems.append(Problem(file, line, f"{f}.label", f"label {s.label!r} is not in the schema's {kind} ({', '.join(sorted(allowed))})"))
+        if not (0 <= s.start < s.end <= n):
+            fld = f"{f}.start" if not (0 <= s.start <= n) or s.start >= s.end else f"{f}.end"
+            problems.append(Problem(file, line, fld, f"offsets [{s.start}, {s.end}) are out of range for a text of length {n}"))
+            continue
+        bad = False
+        if not is_word_char(text[s.start]):
+            problems.append(Problem(file, line, f"{f}.start", f"span [{s.start}, {s.end}) starts on {_describe(text, s.start)}, not on a word"))
+            bad = True
+        elif not is_word_boundary(text, s.start):
+            problems.append(Problem(file, line, f"{f}.start", f"span [{s.start}, {s.end}) starts inside the word at offset {s.start}"))
+            bad = True
+        if not is_word_char(text[s.end - 1]):
+            problems.append(Problem(file, line, f"{f}.end", f"span [{s.start}, {s.end}) ends on {_describe(text, s.end - 1)}, not on a word"))
+            bad = True
+        elif not is_word_boundary(text, s.end):
+            problems.append(Problem(file, line, f"{f}.end", f"span [{s.start}, {s.end}) ends inside the word at offset {s.end}"))
+            bad = True
+        if not bad:
+            ok.append((k, s))
+    ok.sort(key=lambda t: (t[1].start, t[1].end))
+    for (ka, a), (kb, b) in zip(ok, ok[1:]):
+        if b.start < a.end:
+            problems.append(Problem(file, line, f"{kind}[{kb}]", f"span [{b.start}, {b.end}) {b.label} overlaps {kind}[{ka}] [{a.start}, {a.end}) {a.label}"))
+    return problems
+
+
+def validate_document(doc: Document, schema: Schema, file: str = "<memory>", line: int | None = None) -> list[Problem]:
+    """Every problem with one document's spans and sentences."""
+    problems: list[Problem] = []
+    if not doc.text.strip():
+        what = "empty" if not doc.text else "only white space"
+        problems.append(Problem(file, line, "text", f"document {doc.id!r} is {what}", level="warning"))
+    for kind in SPAN_KINDS:
+        problems += validate_spans(doc.text, doc.spans(kind), schema.labels(kind), kind, file, line)
+    prev = 0
+    for k, (a, b) in enumerate(doc.sentences):
+        if not (0 <= a < b <= len(doc.text)):
+            problems.append(Problem(file, line, f"sentences[{k}]", f"offsets [{a}, {b}) are out of range for a text of length {len(doc.text)}"))
+        elif a < prev:
+            problems.append(Problem(file, line, f"sentences[{k}]", f"sentence [{a}, {b}) overlaps or precedes the sentence before it"))
+        else:
+            prev = b
+    return problems
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _int_field(obj: dict, key: str, f: str, file: str, line: int, problems: list[Problem]) -> int | None:
+    v = obj.get(key)
+    if isinstance(v, bool) or not isinstance(v, int):
+        got = "missing" if key not in obj else f"{type(v).__name__} {v!r}"
+        problems.append(Problem(file, line, f"{f}.{key}", f"must be an integer offset, got {got}"))
+        return None
+    return v
+
+
+def document_from_dict(obj: Any, file: str, line: int, problems: list[Problem]) -> Document | None:
+    """Build a document from parsed JSON, adding structural problems to ``problems``."""
+    if not isinstance(obj, dict):
+        problems.append(Problem(file, line, "", f"expected a JSON object, got {type(obj).__name__}"))
+        return None
+    before = len(problems)
+    doc_id = obj.get("id")
+    if isinstance(doc_id, int) and not isinstance(doc_id, bool):
+        doc_id = str(doc_id)
+    if not isinstance(doc_id, str) or not doc_id:
+        problems.append(Problem(file, line, "id", "missing or not a non-empty string"))
+    text = obj.get("text")
+    if not isinstance(text, str):
+        problems.append(Problem(file, line, "text", "missing or not a string" if text is None else f"must be a string, got {type(text).__name__}"))
+    meta = obj.get("meta", {})
+    if not isinstance(meta, dict):
+        problems.append(Problem(file, line, "meta", f"must be an object, got {type(meta).__name__}"))
+        meta = {}
+    lists: dict[str, list[Span]] = {}
+    for kind in SPAN_KINDS:
+        raw = obj.get(kind, [])
+        lists[kind] = []
+        if not isinstance(raw, list):
+            problems.append(Problem(file, line, kind, f"must be a list of spans, got {type(raw).__name__}"))
+            continue
+        for k, s in enumerate(raw):
+            f = f"{kind}[{k}]"
+            if not isinstance(s, dict):
+                problems.append(Problem(file, line, f, f"must be an object with start, end, label; got {type(s).__name__}"))
+                continue
+            a = _int_field(s, "start", f, file, line, problems)
+            b = _int_field(s, "end", f, file, line, problems)
+            label = s.get("label")
+            if not isinstance(label, str):
+                problems.append(Problem(file, line, f"{f}.label", "missing or not a string"))
+            if a is not None and b is not None and isinstance(label, str):
+                lists[kind].append(Span(a, b, label))
+    sents: list[tuple[int, int]] = []
+    raw_sents = obj.get("sentences", [])
+    if not isinstance(raw_sents, list):
+        problems.append(Problem(file, line, "sentences", "must be a list of {start, end}"))
+    else:
+        for k, s in enumerate(raw_sents):
+            f = f"sentences[{k}]"
+            if not isinstance(s, dict):
+                problems.append(Problem(file, line, f, "must be an object with start and end"))
+                continue
+            a = _int_field(s, "start", f, file, line, problems)
+            b = _int_field(s, "end", f, file, line, problems)
+            if a is not None and b is not None:
+                sents.append((a, b))
+    if len(problems) > before or not isinstance(text, str):
+        return None
+    return Document(id=doc_id, text=text, entities=lists["entities"], events=lists["events"], sentences=sents, meta=meta)
+
+
+def iter_jsonl_records(path: str | Path, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line_number, parsed_json)`` lazily; undecodable or malformed lines become problems.
+
+    A UTF-8 byte-order mark at the start of the file is accepted. Invalid UTF-8 is reported
+    with its byte offset in the file.
+    """
+    file = str(path)
+    offset = 0
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            line_start = offset
+            offset += len(raw)
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+                line_start += 3
+            try:
+                s = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(file, lineno, "", f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at byte offset {line_start + exc.start} of the file"))
+                continue
+            if not s.strip():
+                continue
+            try:
+                yield lineno, json.loads(s)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(file, lineno, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+
+
+def read_jsonl(path: str | Path, schema: Schema | None = None, strict: bool = True) -> tuple[list[Document], list[Problem]]:
+    """Load and validate a corpus file. With ``strict``, raise :class:`CorpusError` on any error."""
+    schema = schema or load_schema()
+    file = str(path)
+    problems: list[Problem] = []
+    docs: list[Document] = []
+    seen: dict[str, int] = {}
+    if not Path(path).is_file():
+        problems.append(Problem(file, None, "", "file not found"))
+    else:
+        for lineno, obj in iter_jsonl_records(path, problems):
+            doc = document_from_dict(obj, file, lineno, problems)
+            if doc is None:
+                continue
+            if doc.id in seen:
+                problems.append(Problem(file, lineno, "id", f"duplicate id {doc.id!r} (first on line {seen[doc.id]})"))
+            else:
+                seen[doc.id] = lineno
+            problems += validate_document(doc, schema, file, lineno)
+            docs.append(doc)
+        if not docs and not any(p.level == "error" for p in problems):
+            problems.append(Problem(file, None, "", "the file holds no documents", level="warning"))
+    if strict and any(p.level == "error" for p in problems):
+        raise CorpusError(problems)
+    return docs, problems
+
+
+def atomic_write_text(path: str | Path, chunks: Iterable[str]) -> None:
+    """Write a file through a temporary sibling and rename it, so nothing is half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: str | Path, docs: Iterable[Document], schema: Schema | None = None) -> None:
+    """Validate then write documents atomically; refuses to write an invalid corpus."""
+    schema = schema or load_schema()
+    docs = list(docs)
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for k, d in enumerate(docs, start=1):
+        if d.id in seen:
+            problems.append(Problem(str(path), k, "id", f"duplicate id {d.id!r}"))
+        seen.add(d.id)
+        problems += validate_document(d, schema, str(path), k)
+    if any(p.level == "error" for p in problems):
+        raise CorpusError(problems)
+    atomic_write_text(path, (json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in docs))
