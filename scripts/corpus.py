@@ -1,0 +1,132 @@
+#!/usr/bin/env python
+"""Corpus tools: validate, summarise and read back annotated documents.
+
+    python scripts/corpus.py validate data/seed.jsonl
+    python scripts/corpus.py stats data/seed.jsonl
+    python scripts/corpus.py show data/seed.jsonl --id 000_30f136eea93f39b4
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from train.corpus import SPAN_KINDS, Document, read_jsonl  # noqa: E402
+from train.schema import SchemaError, load_schema  # noqa: E402
+from train.text import word_spans  # noqa: E402
+
+
+def _load_all(files: list[str], schema_path: str | None) -> tuple[list[Document], list, bool]:
+    schema = load_schema(schema_path)
+    docs: list[Document] = []
+    problems = []
+    for f in files:
+        d, p = read_jsonl(f, schema, strict=False)
+        docs += d
+        problems += p
+    failed = any(p.level == "error" for p in problems)
+    return docs, problems, failed
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    docs, problems, failed = _load_all(args.files, args.schema)
+    for p in problems:
+        print(p, file=sys.stderr)
+    errors = sum(p.level == "error" for p in problems)
+    if failed:
+        print(f"FAILED: {errors} error(s) in {len(args.files)} file(s)", file=sys.stderr)
+        return 1
+    print(f"OK: {len(docs)} documents, {sum(len(d.entities) for d in docs)} entities, "
+          f"{sum(len(d.events) for d in docs)} events")
+    return 0
+
+
+def stats_table(docs: list[Document], schema_path: str | None = None) -> str:
+    """A Markdown table of documents, sentences, tokens and spans per type."""
+    schema = load_schema(schema_path)
+    lines = [
+        f"| documents | {len(docs)} |",
+        f"| sentences | {sum(len(d.sentences) for d in docs)} |",
+        f"| tokens (words) | {sum(len(word_spans(d.text)) for d in docs)} |",
+    ]
+    out = ["| item | count |", "|---|---:|", *lines]
+    for kind in SPAN_KINDS:
+        counts = Counter(s.label for d in docs for s in d.spans(kind))
+        out += ["", f"| {kind[:-1] if kind == 'events' else 'entity'} type | count |", "|---|---:|"]
+        for label in schema.labels(kind):
+            out.append(f"| {label} | {counts.get(label, 0)} |")
+        out.append(f"| **total** ({sum(1 for v in counts.values() if v)} types) | {sum(counts.values())} |")
+    return "\n".join(out)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    docs, problems, failed = _load_all(args.files, args.schema)
+    if failed:
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1
+    print(stats_table(docs, args.schema))
+    return 0
+
+
+def render_inline(doc: Document) -> str:
+    """The text with entities as [text]LABEL and event triggers as {text}TYPE, to proofread."""
+    marks: list[tuple[int, int, str]] = []  # (offset, order, string)
+    for s in doc.entities:
+        marks += [(s.start, 1, "["), (s.end, 0, f"]{s.label}")]
+    for s in doc.events:
+        marks += [(s.start, 2, "{"), (s.end, -1, f"}}{s.label}")]
+    marks.sort()
+    out, pos = [], 0
+    for off, _, m in marks:
+        out.append(doc.text[pos:off])
+        out.append(m)
+        pos = off
+    out.append(doc.text[pos:])
+    return "".join(out)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    docs, problems, failed = _load_all([args.file], args.schema)
+    for d in docs:
+        if d.id == args.id:
+            print(render_inline(d))
+            return 0
+    for p in problems:
+        print(p, file=sys.stderr)
+    print(f"{args.file}: no document with id {args.id!r}", file=sys.stderr)
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--schema", default=None, help="schema YAML (default: configs/schema.yaml)")
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="exit 0, or list every error with file, line and field")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("stats", help="documents, sentences, tokens and spans per type")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_stats)
+    p = sub.add_parser("show", help="print one document with its spans marked inline")
+    p.add_argument("file")
+    p.add_argument("--id", required=True)
+    p.set_defaults(func=cmd_show)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SchemaError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
