@@ -1,0 +1,260 @@
+"""Helpers every importer shares: label mapping, UTF-16 offsets, span checks, the import summary.
+
+Importers turn a tool's records into :class:`~train.corpus.Document` objects through a
+:class:`SpanCollector`, which routes each label to ``entities`` or ``events`` by the schema,
+applies the ``--label-map``, checks offsets and word boundaries (or snaps them with ``--snap``)
+and records every problem with the file, the record and the tool's own field name, so a user
+can find the bad item in the file they exported.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..corpus import Document, Problem, Span, validate_document
+from ..schema import Schema
+from ..text import is_word_boundary, is_word_char, snap_to_words
+
+
+class FormatError(ValueError):
+    """A file that cannot be read as the format it claims to be (used for whole-file faults)."""
+
+
+# --------------------------------------------------------------------------- label maps
+
+
+def load_label_map(path: str | Path) -> dict[str, str | None]:
+    """Read a ``--label-map`` YAML file: ``TOOL_LABEL: SCHEMA_LABEL`` or ``TOOL_LABEL: null``."""
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError(f"{p}: label map not found") from None
+    except yaml.YAMLError as exc:
+        raise FormatError(f"{p}: label map is not valid YAML: {exc}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise FormatError(f"{p}: a label map must be a mapping of tool label to schema label (or null)")
+    out: dict[str, str | None] = {}
+    for k, v in raw.items():
+        if not isinstance(k, str) or not k:
+            raise FormatError(f"{p}: key {k!r}: tool labels must be non-empty strings")
+        if v is not None and (not isinstance(v, str) or not v):
+            raise FormatError(f"{p}: {k}: must map to a schema label or null, got {v!r}")
+        out[k] = v
+    return out
+
+
+def map_label(label: str, label_map: Mapping[str, str | None] | None) -> str | None:
+    """The label after ``label_map``; ``None`` means drop it. Unmapped labels pass through."""
+    if label_map and label in label_map:
+        return label_map[label]
+    return label
+
+
+# --------------------------------------------------------------------------- UTF-16 offsets
+
+
+def utf16_to_codepoint(text: str, offset: int) -> int:
+    """Convert an offset in UTF-16 code units (JavaScript string indices) to a code-point offset.
+
+    Offsets that fall in the middle of a surrogate pair, or beyond the text, are returned as
+    ``-1`` so the caller reports them as out of range.
+    """
+    if offset < 0:
+        return -1
+    units = 0
+    for i, ch in enumerate(text):
+        if units == offset:
+            return i
+        if units > offset:
+            return -1
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text) if units == offset else -1
+
+
+def codepoint_to_utf16(text: str, offset: int) -> int:
+    """Convert a code-point offset into ``text`` to UTF-16 code units (for JavaScript tools)."""
+    return offset + sum(1 for ch in text[:offset] if ord(ch) > 0xFFFF)
+
+
+def has_astral(text: str) -> bool:
+    """True when ``text`` has characters outside the BMP, where the two offset systems differ."""
+    return any(ord(ch) > 0xFFFF for ch in text)
+
+
+# --------------------------------------------------------------------------- the summary
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts for the printed summary, and every problem it found."""
+
+    file: str
+    fmt: str = ""
+    documents: int = 0
+    spans: Counter = field(default_factory=Counter)  # kind -> count
+    skipped: Counter = field(default_factory=Counter)  # what was skipped -> count
+    dropped_labels: Counter = field(default_factory=Counter)  # tool label -> count (label map)
+    snapped: int = 0
+    annotator: str | None = None
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    def error(self, record: int | None, fld: str, message: str) -> None:
+        self.problems.append(Problem(self.file, record, fld, message))
+
+    def warn(self, record: int | None, fld: str, message: str) -> None:
+        self.problems.append(Problem(self.file, record, fld, message, level="warning"))
+
+    def summary(self) -> str:
+        """A few lines for the terminal: documents, spans, skipped items, annotator, snapping."""
+        head = f"{self.file}: {self.documents} document(s), {self.spans.get('entities', 0)} entities, {self.spans.get('events', 0)} events"
+        lines = [head]
+        if self.annotator:
+            lines.append(f"  annotator: {self.annotator}")
+        if self.snapped:
+            lines.append(f"  --snap moved {self.snapped} span(s) to word boundaries")
+        if self.skipped:
+            parts = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items()))
+            lines.append(f"  skipped: {parts}")
+        if self.dropped_labels:
+            parts = ", ".join(f"{k} ×{n}" for k, n in sorted(self.dropped_labels.items()))
+            lines.append(f"  dropped by the label map: {parts}")
+        lines += [f"  note: {n}" for n in self.notes]
+        warnings = [p for p in self.problems if p.level != "error"]
+        lines += [f"  {p}" for p in warnings]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- building documents
+
+
+def span_text_hint(text: str, start: int, end: int, width: int = 40) -> str:
+    frag = text[start:end]
+    return repr(frag if len(frag) <= width else frag[: width - 1] + "…")
+
+
+@dataclass
+class SpanCollector:
+    """Collects one document's spans from a tool, checking each against the schema and the text.
+
+    ``record`` is the line (JSONL), task index (JSON) or file name shown in problems; ``fld`` on
+    each :meth:`add` is the tool's own field path, e.g. ``annotations[0].result[2].value``.
+    """
+
+    report: ImportReport
+    schema: Schema
+    text: str
+    record: int | None
+    doc_id: str
+    label_map: Mapping[str, str | None] | None = None
+    snap: bool = False
+    entities: list[Span] = field(default_factory=list)
+    events: list[Span] = field(default_factory=list)
+    failed: bool = False
+
+    def _err(self, fld: str, msg: str) -> None:
+        self.failed = True
+        self.report.error(self.record, fld, msg)
+
+    def add(self, start: Any, end: Any, label: Any, fld: str) -> None:
+        """Check and add one span; problems name ``fld`` and the document."""
+        ok = True
+        for key, v in (("start", start), ("end", end)):
+            if isinstance(v, bool) or not isinstance(v, int):
+                got = "missing" if v is None else f"{type(v).__name__} {v!r}"
+                self._err(f"{fld}.{key}", f"must be an integer offset, got {got}")
+                ok = False
+        if not isinstance(label, str) or not label:
+            self._err(f"{fld}.label", "missing or not a non-empty string")
+            ok = False
+        if not ok:
+            return
+        n = len(self.text)
+        if not (0 <= start < end <= n):
+            bad = f"{fld}.start" if not (0 <= start <= n) or start >= end else f"{fld}.end"
+            self._err(bad, f"offsets [{start}, {end}) are outside the text of document {self.doc_id!r} (length {n})")
+            return
+        target = map_label(label, self.label_map)
+        if target is None:
+            self.report.dropped_labels[label] += 1
+            return
+        kind = self.schema.kind_of(target)
+        if kind is None:
+            via = f" (mapped from {label!r})" if target != label else ""
+            known = ", ".join(self.schema.entity_labels + self.schema.event_labels)
+            self._err(f"{fld}.label", f"label {target!r}{via} is not in the schema ({known}); rename or drop it with --label-map")
+            return
+        if not self._on_words(start, end):
+            if not self.snap:
+                self._err(
+                    fld,
+                    f"span [{start}, {end}) {span_text_hint(self.text, start, end)} in document {self.doc_id!r} "
+                    "does not sit on whole words; fix it in the tool or pass --snap",
+                )
+                return
+            snapped = snap_to_words(self.text, start, end)
+            if snapped is None:
+                self._err(fld, f"span [{start}, {end}) {span_text_hint(self.text, start, end)} in document {self.doc_id!r} holds no word")
+                return
+            self.report.snapped += 1
+            self.report.warn(self.record, fld, f"snapped [{start}, {end}) to [{snapped[0]}, {snapped[1]}) {span_text_hint(self.text, *snapped)} in document {self.doc_id!r}")
+            start, end = snapped
+        span = Span(start, end, target)
+        spans = self.entities if kind == "entities" else self.events
+        if span in spans:
+            self.report.skipped["duplicate span"] += 1
+            return
+        spans.append(span)
+
+    def _on_words(self, start: int, end: int) -> bool:
+        t = self.text
+        return (
+            is_word_char(t[start]) and is_word_boundary(t, start)
+            and is_word_char(t[end - 1]) and is_word_boundary(t, end)
+        )
+
+    def build(self, meta: dict[str, Any] | None = None) -> Document | None:
+        """The document with sentences computed, or ``None`` if it had errors (already reported)."""
+        doc = Document(id=self.doc_id, text=self.text, entities=sorted(self.entities), events=sorted(self.events), meta=meta or {})
+        doc.with_sentences()
+        problems = validate_document(doc, self.schema, self.report.file, self.record)
+        errors = [p for p in problems if p.level == "error"]
+        self.report.problems += problems
+        if self.failed or errors:
+            return None
+        self.report.documents += 1
+        self.report.spans["entities"] += len(doc.entities)
+        self.report.spans["events"] += len(doc.events)
+        return doc
+
+
+def unique_id(base: str, seen: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3`` ... so that ids stay unique within one import."""
+    cand, k = base, 1
+    while cand in seen:
+        k += 1
+        cand = f"{base}-{k}"
+    seen.add(cand)
+    return cand
+
+
+def check_unique_ids(docs: Iterable[Document], report: ImportReport) -> None:
+    seen: dict[str, int] = {}
+    for k, d in enumerate(docs, start=1):
+        if d.id in seen:
+            report.error(k, "id", f"duplicate document id {d.id!r} (first at record {seen[d.id]})")
+        else:
+            seen[d.id] = k
