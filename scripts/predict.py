@@ -1,0 +1,174 @@
+#!/usr/bin/env python
+"""Annotate Arabic news with entities, sentence event types, triggers and event records.
+
+    python scripts/predict.py --ner models/demo/ner --events models/demo/events \\
+        --triggers models/demo/triggers articles/ --output out.jsonl
+    python scripts/predict.py --ner models/demo/ner --text "وصل وزير الدفاع إلى موسكو."
+    cat docs.jsonl | python scripts/predict.py --ner models/demo/ner --format labelstudio > tasks.json
+
+Inputs: paths to ``.txt`` files (one document each), folders (every ``.txt`` under them),
+JSON Lines files (``.jsonl``: one document per line with ``text`` and an optional ``id``),
+``--text`` for text on the command line, or standard input (``-``, or no input at all; JSON
+Lines when it starts with ``{``, else one document). Inputs are read lazily and records are
+written as they are done. Every offset is a character offset into the original text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from train.prediction_output import (  # noqa: E402
+    FORMATS,
+    RESUMABLE,
+    OutputError,
+    open_output,
+    read_done_ids,
+)
+from train.predictor import InputDocument, Predictor, PredictorError, backend_names, peek  # noqa: E402
+
+
+class InputError(ValueError):
+    """Input that cannot be read; the message names the file, line and field."""
+
+
+def _read_text(path: Path) -> str:
+    try:
+        # newline="" keeps \r\n as it is, so offsets point into the file's exact text.
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not valid UTF-8 (byte offset {exc.start})") from None
+
+
+def _jsonl_docs(lines: Iterator[str], source: str) -> Iterator[InputDocument]:
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{source}:{lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise InputError(f"{source}:{lineno}: text: each line needs a \"text\" string")
+        doc_id = obj.get("id", f"{Path(source).stem}:{lineno}")
+        if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+            raise InputError(f"{source}:{lineno}: id: must be a string or an integer")
+        meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+        yield InputDocument(str(doc_id), obj["text"], meta)
+
+
+def _file_docs(path: Path, doc_id: str) -> Iterator[InputDocument]:
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with open(path, encoding="utf-8-sig") as fh:
+            yield from _jsonl_docs(fh, str(path))
+    else:
+        yield InputDocument(doc_id, _read_text(path), {"source": str(path)})
+
+
+def _stdin_docs() -> Iterator[InputDocument]:
+    stream = sys.stdin
+    first = stream.readline()
+    if first.lstrip().startswith("{"):
+        yield from _jsonl_docs(_chain_first(first, stream), "<stdin>")
+    else:
+        yield InputDocument("stdin", first + stream.read())
+
+
+def _chain_first(first: str, rest) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def iter_inputs(paths: list[str], texts: list[str]) -> Iterator[InputDocument]:
+    """Every input document, lazily, in the order given."""
+    for k, t in enumerate(texts, start=1):
+        yield InputDocument(f"text-{k}", t)
+    if not paths and not texts:
+        paths = ["-"]
+    for p in paths:
+        if p == "-":
+            yield from _stdin_docs()
+            continue
+        path = Path(p)
+        if path.is_dir():
+            files = sorted(f for f in path.rglob("*.txt") if f.is_file())
+            if not files:
+                raise InputError(f"{path}: no .txt files in this folder")
+            for f in files:
+                yield from _file_docs(f, f.relative_to(path).as_posix())
+        elif path.is_file():
+            yield from _file_docs(path, path.name)
+        else:
+            raise InputError(f"{p}: no such file or folder (use --text for text on the command line)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("inputs", nargs="*", help=".txt files, folders of .txt files, .jsonl files, or - for stdin")
+    ap.add_argument("--text", action="append", default=[], help="a document given on the command line (repeatable)")
+    ap.add_argument("--ner", help="NER model: a published folder or a Hub name")
+    ap.add_argument("--events", help="sentence event-type classifier: a published folder or a Hub name")
+    ap.add_argument("--triggers", help="event trigger tagger: a published folder or a Hub name")
+    ap.add_argument("--format", choices=FORMATS, default="jsonl", help="output format (default: jsonl)")
+    ap.add_argument("--output", "-o", help="output file (default: standard output)")
+    ap.add_argument("--resume", action="store_true", help="continue an interrupted run: skip ids already in --output")
+    ap.add_argument("--no-text", action="store_true", help="leave the document text out of jsonl records")
+    ap.add_argument("--backend", choices=backend_names(), default="torch", help="inference backend (default: torch)")
+    ap.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU when there is one)")
+    ap.add_argument("--batch-size", type=int, default=32, help="sentences or windows per forward pass")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not (args.ner or args.events or args.triggers):
+        print("predict.py: give at least one model: --ner, --events or --triggers", file=sys.stderr)
+        return 2
+    if args.resume and not args.output:
+        print("predict.py: --resume needs --output FILE", file=sys.stderr)
+        return 2
+    if args.resume and args.format not in RESUMABLE:
+        print(f"predict.py: --resume works with --format {'/'.join(RESUMABLE)}, not {args.format}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        predictor = Predictor.from_pretrained(ner=args.ner, events=args.events, triggers=args.triggers,
+                                              backend=args.backend, device=args.device, batch_size=args.batch_size)
+        done = read_done_ids(args.output) if args.resume else set()
+        docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)
+        head, docs = peek(docs, 2)
+        records = predictor.predict(docs)
+        if len(head) > 1 and not args.no_progress:
+            from tqdm import tqdm
+
+            records = tqdm(records, unit="doc", desc="predict", file=sys.stderr)
+        n = 0
+        with open_output(args.output, args.format, resume=args.resume, include_text=not args.no_text,
+                         models=predictor.models()) as out:
+            for rec in records:
+                out.write(rec)
+                n += 1
+    except (PredictorError, InputError, OutputError) as exc:
+        print(f"predict.py: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader (head, less) stopped early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("predict.py: interrupted; run again with --resume to continue", file=sys.stderr)
+        return 130
+    skipped = f", {len(done)} already done" if done else ""
+    print(f"predict.py: {n} document(s){skipped}" + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Writers for predictor records: JSON Lines, the corpus format, CoNLL, Label Studio, doccano, HTML.
+
+Each writer turns one record at a time into text, so output streams. Tool formats go through
+the project's own exporters (:mod:`train.formats`, :mod:`train.conll`), never a second copy.
+
+A file is written to ``FILE.part`` and renamed into place when the run is done, so a reader
+never sees half a file. An interrupted run leaves ``FILE.part``; ``--resume`` continues it
+(or a finished ``FILE``), skipping the ids it already holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from .corpus import Document, Span
+
+FORMATS = ("jsonl", "corpus", "conll", "labelstudio", "doccano", "html")
+# Line-based formats whose lines carry the document id.
+RESUMABLE = ("jsonl", "corpus", "doccano")
+
+
+class OutputError(RuntimeError):
+    """Output that cannot be written or resumed."""
+
+
+def record_to_document(rec: Mapping[str, Any]) -> Document:
+    """A predictor record as a corpus document: entities, triggers as events, sentences."""
+    triggers = [t for s in rec.get("sentences", []) for t in s.get("triggers", [])]
+    meta = dict(rec.get("meta") or {})
+    return Document(
+        id=str(rec["id"]),
+        text=rec["text"],
+        entities=[Span(e["start"], e["end"], e["label"]) for e in rec.get("entities", [])],
+        events=[Span(t["start"], t["end"], t["label"]) for t in triggers],
+        sentences=[(s["start"], s["end"]) for s in rec.get("sentences", [])],
+        meta=meta,
+    )
+
+
+class Writer:
+    """Text for the start of the output, for each record, and for its end."""
+
+    def __init__(self, include_text: bool = True, models: Mapping[str, str] | None = None):
+        self.include_text = include_text
+        self.models = dict(models or {})
+        self.count = 0
+
+    def header(self) -> str:
+        return ""
+
+    def record(self, rec: Mapping[str, Any]) -> str:
+        raise NotImplementedError
+
+    def footer(self) -> str:
+        return ""
+
+
+class JsonlWriter(Writer):
+    def record(self, rec: Mapping[str, Any]) -> str:
+        out = {"id": rec["id"]}
+        if self.include_text:
+            out["text"] = rec["text"]
+        if rec.get("meta"):
+            out["meta"] = rec["meta"]
+        for key in ("entities", "sentences", "events"):
+            out[key] = rec[key]
+        return json.dumps(out, ensure_ascii=False) + "\n"
+
+
+class CorpusWriter(Writer):
+    def record(self, rec: Mapping[str, Any]) -> str:
+        doc = record_to_document(rec)
+        doc.meta = {**doc.meta, "predicted_by": self.models}
+        return json.dumps(doc.to_dict(), ensure_ascii=False) + "\n"
+
+
+class ConllWriter(Writer):
+    def record(self, rec: Mapping[str, Any]) -> str:
+        from . import conll
+
+        lines = getattr(conll, "document_lines", None) or conll._doc_lines
+        return "".join(lines(record_to_document(rec), "entities"))
+
+
+class LabelStudioWriter(Writer):
+    """A JSON array of tasks whose ``predictions`` annotators import and correct."""
+
+    def header(self) -> str:
+        return "[\n"
+
+    def record(self, rec: Mapping[str, Any]) -> str:
+        from .formats import labelstudio
+
+        task = labelstudio.prediction_task(record_to_document(rec), scores=_scores(rec),
+                                           model_version=_model_version(self.models))
+        sep = ",\n" if self.count else ""
+        return sep + json.dumps(task, ensure_ascii=False)
+
+    def footer(self) -> str:
+        return "\n]\n"
+
+
+class DoccanoWriter(Writer):
+    def record(self, rec: Mapping[str, Any]) -> str:
+        from .formats import doccano
+
+        return json.dumps(doccano.to_record(record_to_document(rec)), ensure_ascii=False) + "\n"
+
+
+class HtmlWriter(Writer):
+    def header(self) -> str:
+        from .html_report import page_header
+
+        return page_header(models=self.models)
+
+    def record(self, rec: Mapping[str, Any]) -> str:
+        from .html_report import render_document
+
+        return render_document(rec)
+
+    def footer(self) -> str:
+        from .html_report import page_footer
+
+        return page_footer()
+
+
+WRITERS: dict[str, type[Writer]] = {
+    "jsonl": JsonlWriter,
+    "corpus": CorpusWriter,
+    "conll": ConllWriter,
+    "labelstudio": LabelStudioWriter,
+    "doccano": DoccanoWriter,
+    "html": HtmlWriter,
+}
+
+
+def _scores(rec: Mapping[str, Any]) -> dict[tuple[int, int, str], float]:
+    spans = list(rec.get("entities", [])) + [t for s in rec.get("sentences", []) for t in s.get("triggers", [])]
+    return {(s["start"], s["end"], s["label"]): float(s.get("score", 1.0)) for s in spans}
+
+
+def _model_version(models: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in models.items()) or "unknown"
+
+
+def part_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".part")
+
+
+def _complete_lines(path: Path) -> None:
+    """Cut an incomplete last line (a run killed mid-write) so appending stays valid."""
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
+def read_done_ids(output: str | Path) -> set[str]:
+    """Ids already written to ``FILE.part`` (an interrupted run) or else to ``FILE``."""
+    part = part_path(output)
+    src = part if part.is_file() else Path(output)
+    if not src.is_file():
+        return set()
+    done: set[str] = set()
+    with open(src, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.endswith("\n") or not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                raise OutputError(f"{src}:{lineno}: not a JSON Lines record; cannot resume this file") from None
+            if isinstance(obj, dict) and "id" in obj:
+                done.add(str(obj["id"]))
+            elif isinstance(obj, dict) and isinstance(obj.get("meta"), dict) and "id" in obj["meta"]:
+                done.add(str(obj["meta"]["id"]))
+    return done
+
+
+class _Sink:
+    def __init__(self, fh: IO[str], writer: Writer):
+        self.fh, self.writer = fh, writer
+
+    def write(self, rec: Mapping[str, Any]) -> None:
+        self.fh.write(self.writer.record(rec))
+        self.writer.count += 1
+        self.fh.flush()
+
+
+@contextmanager
+def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, include_text: bool = True,
+                models: Mapping[str, str] | None = None) -> Iterator[_Sink]:
+    """A sink for records; to a file it writes ``FILE.part`` and renames it when done."""
+    if fmt not in WRITERS:
+        raise OutputError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    writer = WRITERS[fmt](include_text=include_text, models=models)
+    if output is None:
+        sys.stdout.write(writer.header())
+        yield _Sink(sys.stdout, writer)
+        sys.stdout.write(writer.footer())
+        sys.stdout.flush()
+        return
+    path = Path(output)
+    part = part_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and fmt in RESUMABLE:
+            if not part.is_file() and path.is_file():
+                shutil.copyfile(path, part)
+            if part.is_file():
+                _complete_lines(part)
+        elif part.exists():
+            part.unlink()
+        fh = open(part, "a" if resume else "w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc}") from None
+    ok = False
+    try:
+        with fh:
+            if fh.tell() == 0:
+                fh.write(writer.header())
+            yield _Sink(fh, writer)
+            fh.write(writer.footer())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, path)
+        ok = True
+    finally:
+        if not ok and fmt not in RESUMABLE:
+            part.unlink(missing_ok=True)

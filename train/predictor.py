@@ -1,0 +1,507 @@
+"""Documents in, entities and events out: the composition behind ``scripts/predict.py``.
+
+A document goes through the project's sentence splitter; every sentence goes to the NER
+tagger, the sentence event classifier and the trigger tagger (any subset of the three). The
+results come back as one record per document, with offsets into the original text:
+
+``{"id", "text", "entities": [...], "sentences": [...], "events": [...]}``
+
+Documents are streamed: they are read in chunks, the sentences of a whole chunk are batched
+together across documents, and each record is yielded as soon as its chunk is done, so memory
+stays flat over any number of documents. Long sentences go through windows, never truncation.
+
+The forward pass sits behind :class:`Backend`, so that an ONNX Runtime session (issue 8) can
+replace PyTorch without touching the rest: register a factory with :func:`register_backend`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .sentences import split_sentences
+
+# Entity labels by event role. A GPE is an actor ("Russia signed") unless the words before it
+# make it a place ("in Moscow"): see :func:`gpe_is_place`.
+ACTOR_LABELS = frozenset({"PERS", "ORG", "NORP", "GPE"})
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+DATE_LABELS = frozenset({"DATE"})
+# Arabic prepositions after which a GPE names where something happened.
+LOCATIVE_WORDS = frozenset({"في", "فى", "إلى", "الى", "إلي", "من", "بمدينة", "مدينة", "داخل", "خارج", "عبر",
+                            "قرب", "نحو", "لدى", "بين", "حول", "شرق", "غرب", "شمال", "جنوب", "وسط", "بعاصمة",
+                            "العاصمة", "عاصمة", "وفي", "وإلى", "ومن"})
+
+MODEL_WEIGHTS = "model.safetensors"
+
+
+class PredictorError(RuntimeError):
+    """A model or input that the predictor cannot use; the message says why."""
+
+
+@dataclass
+class InputDocument:
+    """One document to annotate: ``id`` and the exact original ``text``."""
+
+    id: str
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- backends
+
+
+class Backend(Protocol):
+    """One model's forward pass: a padded batch of encoded inputs in, logits out.
+
+    ``features`` holds ``input_ids``, ``attention_mask`` and (when the model uses them)
+    ``token_type_ids`` as int64 arrays of shape ``(batch, seq)``. The result is a float32
+    array: ``(batch, seq, labels)`` for token classification, ``(batch, labels)`` for
+    sequence classification. Everything else (tokenisation, windows, spans) is shared.
+    """
+
+    config: Any
+    input_names: tuple[str, ...]
+
+    def __call__(self, features: Mapping[str, np.ndarray]) -> np.ndarray: ...
+
+
+BackendFactory = Callable[[str, str, Any, "str | None"], Backend]
+_BACKENDS: dict[str, BackendFactory] = {}
+
+
+def register_backend(name: str, factory: BackendFactory) -> None:
+    """Make ``--backend NAME`` available. ``factory(model_dir, task, config, device)``.
+
+    ``task`` is ``"token-classification"`` or ``"text-classification"``; ``config`` is the
+    model's loaded ``PretrainedConfig`` (labels, thresholds).
+    """
+    _BACKENDS[name] = factory
+
+
+def backend_names() -> list[str]:
+    return sorted(set(_BACKENDS) | {"onnx"})
+
+
+def default_device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+class TorchBackend:
+    """PyTorch forward pass under ``inference_mode``, on the GPU when there is one."""
+
+    def __init__(self, model: Any, device: str | None = None):
+        import torch
+
+        self.device = device or default_device()
+        self.model = model.to(self.device).eval()
+        self.config = model.config
+        names = ["input_ids", "attention_mask"]
+        if getattr(model.config, "type_vocab_size", 0) and "token_type_ids" in _forward_params(model):
+            names.append("token_type_ids")
+        self.input_names = tuple(names)
+        self._torch = torch
+
+    def __call__(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
+        torch = self._torch
+        with torch.inference_mode():
+            batch = {k: torch.as_tensor(features[k], device=self.device) for k in self.input_names if k in features}
+            logits = self.model(**batch).logits
+            return logits.float().cpu().numpy()
+
+
+def _forward_params(model: Any) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(model.forward).parameters)
+
+
+def _torch_factory(model_dir: str, task: str, config: Any, device: str | None) -> Backend:
+    return TorchBackend(load_model(model_dir, task, config), device)
+
+
+register_backend("torch", _torch_factory)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_model(name_or_path: str, task: str, config: Any = None) -> Any:
+    """Load weights from safetensors only, never running code shipped with the model."""
+    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+
+    cls = AutoModelForTokenClassification if task == "token-classification" else AutoModelForSequenceClassification
+    local = Path(name_or_path)
+    if local.is_dir() and not (local / MODEL_WEIGHTS).is_file() and not any(local.glob("model-*.safetensors")):
+        raise PredictorError(f"{name_or_path}: no {MODEL_WEIGHTS} in this folder; only safetensors weights are loaded")
+    kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": False}
+    if config is not None:
+        kwargs["config"] = config
+    try:
+        return cls.from_pretrained(str(name_or_path), **kwargs)
+    except OSError as exc:
+        raise PredictorError(f"cannot load {task} model {name_or_path!r}: {exc}") from None
+
+
+def load_config(name_or_path: str) -> Any:
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(str(name_or_path), trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise PredictorError(f"cannot load the model configuration of {name_or_path!r}: {exc}") from None
+
+
+def load_tokenizer(name_or_path: str) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        tok = AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise PredictorError(f"cannot load the tokenizer of {name_or_path!r}: {exc}") from None
+    if not getattr(tok, "is_fast", False):
+        raise PredictorError(f"{name_or_path}: a fast tokenizer (tokenizer.json) is needed for character offsets")
+    return tok
+
+
+def model_task(config: Any) -> str:
+    """``token-classification`` or ``text-classification``, from the saved architecture."""
+    arch = " ".join(getattr(config, "architectures", None) or [])
+    if "TokenClassification" in arch:
+        return "token-classification"
+    if "SequenceClassification" in arch:
+        return "text-classification"
+    raise PredictorError(f"cannot tell the task of a model with architectures {arch or 'unknown'!r}")
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _pad(rows: Sequence[Sequence[int]], value: int) -> np.ndarray:
+    width = max(len(r) for r in rows)
+    out = np.full((len(rows), width), value, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class _Model:
+    """What the taggers and the classifier share: tokenizer, backend, batching."""
+
+    task = ""
+
+    def __init__(self, name_or_path: str, backend: str = "torch", device: str | None = None,
+                 batch_size: int = 32, max_length: int | None = None):
+        self.name = str(name_or_path)
+        self.config = load_config(self.name)
+        task = model_task(self.config)
+        if task != self.task:
+            raise PredictorError(f"{self.name}: a {task} model, but a {self.task} model is needed here")
+        self.tokenizer = load_tokenizer(self.name)
+        if backend not in _BACKENDS:
+            hint = " (export it first: scripts/export_onnx.py MODEL_DIR)" if backend == "onnx" else ""
+            raise PredictorError(f"backend {backend!r} is not available{hint}; available: {', '.join(sorted(_BACKENDS))}")
+        self.backend: Backend = _BACKENDS[backend](self.name, self.task, self.config, device)
+        self.batch_size = batch_size
+        limit = getattr(self.config, "max_position_embeddings", 512) or 512
+        tok_limit = getattr(self.tokenizer, "model_max_length", limit) or limit
+        self.max_length = min(max_length or limit, limit, tok_limit if tok_limit < 100_000 else limit)
+        self.id2label = {int(k): v for k, v in self.config.id2label.items()}
+
+    def _run(self, rows: list[dict[str, list[int]]]) -> list[np.ndarray]:
+        """Forward ``rows`` (encoded inputs) sorted by length, in batches; outputs in input order."""
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]["input_ids"]))
+        out: list[np.ndarray] = [np.empty(0)] * len(rows)
+        pad_id = self.tokenizer.pad_token_id or 0
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            feats = {"input_ids": _pad([rows[i]["input_ids"] for i in idx], pad_id),
+                     "attention_mask": _pad([[1] * len(rows[i]["input_ids"]) for i in idx], 0)}
+            if "token_type_ids" in self.backend.input_names:
+                feats["token_type_ids"] = _pad([rows[i].get("token_type_ids") or [0] * len(rows[i]["input_ids"]) for i in idx], 0)
+            logits = self.backend(feats)
+            for j, i in enumerate(idx):
+                out[i] = logits[j, : len(rows[i]["input_ids"])] if logits.ndim == 3 else logits[j]
+        return out
+
+
+class TokenTagger(_Model):
+    """NER or event-trigger tagging: sentences in, character spans with scores out."""
+
+    task = "token-classification"
+
+    def tag(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Spans ``{start, end, label, score}`` per text, offsets into that text."""
+        return _tag_sentences(self, texts)
+
+
+class SentenceClassifier(_Model):
+    """Multi-label sentence event types, with the decision thresholds stored in the config."""
+
+    task = "text-classification"
+
+    def thresholds(self) -> dict[str, float]:
+        """Per-label decision threshold; labels never seen in training are never predicted."""
+        cfg = self.config
+        labels = [self.id2label[i] for i in sorted(self.id2label)]
+        glob = getattr(cfg, "threshold", None)
+        per = getattr(cfg, "thresholds", None)
+        out: dict[str, float] = {}
+        for lab in labels:
+            if isinstance(per, Mapping) and lab in per:
+                out[lab] = float(per[lab])
+            elif isinstance(per, (int, float)):
+                out[lab] = float(per)
+            elif isinstance(glob, (int, float)):
+                out[lab] = float(glob)
+            else:
+                out[lab] = 0.5
+        for lab in getattr(cfg, "untrained_labels", None) or []:
+            if lab in out:
+                out[lab] = float("inf")
+        return out
+
+    def classify(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Event types ``{label, score}`` over their thresholds, per text, best first.
+
+        A sentence longer than the model's window is read in overlapping windows and each
+        type takes its highest probability over them, so no words are dropped.
+        """
+        if not texts:
+            return []
+        thr = self.thresholds()
+        enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length,
+                             stride=min(64, self.max_length // 4), return_overflowing_tokens=True)
+        owners = enc["overflow_to_sample_mapping"]
+        rows = [{k: enc[k][i] for k in ("input_ids", "token_type_ids") if k in enc} for i in range(len(owners))]
+        logits = self._run(rows)
+        probs = np.zeros((len(texts), len(self.id2label)), dtype=np.float32)
+        for row, owner in zip(logits, owners):
+            probs[owner] = np.maximum(probs[owner], self._probabilities(row))
+        out: list[list[dict[str, Any]]] = []
+        for p in probs:
+            found = [{"label": self.id2label[j], "score": float(p[j])} for j in range(len(p))
+                     if p[j] >= thr[self.id2label[j]]]
+            out.append(sorted(found, key=lambda e: -e["score"]))
+        return out
+
+    def _probabilities(self, logits: np.ndarray) -> np.ndarray:
+        if getattr(self.config, "problem_type", None) == "single_label_classification":
+            return _softmax(logits)
+        return _sigmoid(logits)
+
+
+def _tag_sentences(model: TokenTagger, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
+    """Interim tagging path (first sub-word of each word, IOB2 grouped as the pipeline does).
+
+    TODO(issue 4): delegate to the NER module's batched inference once it lands.
+    """
+    if not texts:
+        return []
+    tok = model.tokenizer
+    enc = tok(list(texts), truncation=True, max_length=model.max_length, stride=min(64, model.max_length // 4),
+              return_overflowing_tokens=True, return_offsets_mapping=True)
+    owners = enc["overflow_to_sample_mapping"]
+    rows = [{k: enc[k][i] for k in ("input_ids", "token_type_ids") if k in enc} for i in range(len(owners))]
+    logits = model._run(rows)
+    words: list[dict[int, tuple[int, int, int, float]]] = [{} for _ in texts]
+    for r, (row, owner) in enumerate(zip(logits, owners)):
+        wids = enc.word_ids(r)
+        offs = enc["offset_mapping"][r]
+        probs = _softmax(row)
+        for j, w in enumerate(wids):
+            if w is None:
+                continue
+            if j > 0 and wids[j - 1] == w:
+                if w in words[owner] and words[owner][w][4:] == (r,):
+                    a, _, lab, sc, _ = words[owner][w]
+                    words[owner][w] = (a, offs[j][1], lab, sc, r)
+                continue
+            if w in words[owner]:
+                continue
+            lab = int(probs[j].argmax())
+            words[owner][w] = (offs[j][0], offs[j][1], lab, float(probs[j][lab]), r)
+    out: list[list[dict[str, Any]]] = []
+    for per in words:
+        spans: list[dict[str, Any]] = []
+        cur: dict[str, Any] | None = None
+        scores: list[float] = []
+        for w in sorted(per):
+            a, b, lab, sc, _ = per[w]
+            name = model.id2label[lab]
+            bio, _, typ = name.partition("-") if "-" in name else ("I", "", name)
+            if name == "O" or typ == "O":
+                if cur:
+                    spans.append({**cur, "score": float(np.mean(scores))})
+                cur = None
+                continue
+            if cur is not None and bio != "B" and typ == cur["label"]:
+                cur["end"] = b
+                scores.append(sc)
+                continue
+            if cur:
+                spans.append({**cur, "score": float(np.mean(scores))})
+            cur, scores = {"start": a, "end": b, "label": typ}, [sc]
+        if cur:
+            spans.append({**cur, "score": float(np.mean(scores))})
+        out.append(spans)
+    return out
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _span_record(text: str, offset: int, span: Mapping[str, Any]) -> dict[str, Any]:
+    a, b = offset + int(span["start"]), offset + int(span["end"])
+    return {"start": a, "end": b, "label": span["label"], "text": text[a:b], "score": round(float(span["score"]), 4)}
+
+
+def gpe_is_place(text: str, start: int) -> bool:
+    """Whether the GPE at ``start`` follows a locative word ("في", "إلى", ...)."""
+    before = text[max(0, start - 30) : start].split()
+    return bool(before) and before[-1] in LOCATIVE_WORDS
+
+
+def group_by_role(text: str, entities: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Entities of one sentence as event arguments: actors, places, dates and others."""
+    roles: dict[str, list[dict[str, Any]]] = {"actors": [], "places": [], "dates": [], "others": []}
+    for e in entities:
+        item = {k: e[k] for k in ("start", "end", "label", "text")}
+        lab = e["label"]
+        if lab == "GPE":
+            roles["places" if gpe_is_place(text, e["start"]) else "actors"].append(item)
+        elif lab in ACTOR_LABELS:
+            roles["actors"].append(item)
+        elif lab in PLACE_LABELS:
+            roles["places"].append(item)
+        elif lab in DATE_LABELS:
+            roles["dates"].append(item)
+        else:
+            roles["others"].append(item)
+    return roles
+
+
+def build_events(text: str, sentences: list[dict[str, Any]], entities: list[dict[str, Any]],
+                 have_classifier: bool) -> list[dict[str, Any]]:
+    """One event per predicted type in a sentence, with its best trigger and role-grouped entities.
+
+    With a sentence classifier, its types are the events and a trigger of the same type is
+    attached when the tagger found one. With only a trigger tagger, each trigger is an event.
+    """
+    events: list[dict[str, Any]] = []
+    ents = sorted(entities, key=lambda e: e["start"])
+    for k, s in enumerate(sentences):
+        inside = [e for e in ents if s["start"] <= e["start"] and e["end"] <= s["end"]]
+        roles = group_by_role(text, inside)
+        if have_classifier:
+            found = [(t["label"], t["score"]) for t in s.get("event_types", [])]
+            for label, score in found:
+                same = [t for t in s.get("triggers", []) if t["label"] == label]
+                trig = max(same, key=lambda t: t["score"]) if same else None
+                events.append({"type": label, "score": score, "sentence": k,
+                               "trigger": dict(trig) if trig else None, **roles})
+        else:
+            for t in s.get("triggers", []):
+                events.append({"type": t["label"], "score": t["score"], "sentence": k, "trigger": dict(t), **roles})
+    return events
+
+
+class Predictor:
+    """Composes the sentence splitter and any subset of the three models."""
+
+    def __init__(self, ner: TokenTagger | None = None, events: SentenceClassifier | None = None,
+                 triggers: TokenTagger | None = None, chunk_sentences: int = 256):
+        if ner is None and events is None and triggers is None:
+            raise PredictorError("no model given: pass at least one of --ner, --events, --triggers")
+        self.ner, self.events, self.triggers = ner, events, triggers
+        self.chunk_sentences = chunk_sentences
+
+    @classmethod
+    def from_pretrained(cls, ner: str | None = None, events: str | None = None, triggers: str | None = None,
+                        backend: str = "torch", device: str | None = None, batch_size: int = 32,
+                        **kwargs: Any) -> Predictor:
+        """Load published folders or Hub names (safetensors only, no remote code)."""
+        def load(kind: type[_Model], name: str | None) -> Any:
+            return kind(name, backend=backend, device=device, batch_size=batch_size) if name else None
+
+        return cls(load(TokenTagger, ner), load(SentenceClassifier, events), load(TokenTagger, triggers), **kwargs)
+
+    def models(self) -> dict[str, str]:
+        return {k: m.name for k, m in (("ner", self.ner), ("events", self.events), ("triggers", self.triggers)) if m}
+
+    def predict(self, docs: Iterable[InputDocument | Mapping[str, Any] | str]) -> Iterator[dict[str, Any]]:
+        """Yield one record per document, in input order, reading ``docs`` lazily."""
+        it = iter(_as_document(d, i) for i, d in enumerate(docs))
+        while True:
+            chunk: list[tuple[InputDocument, list[tuple[int, int]]]] = []
+            n = 0
+            for doc in it:
+                sents = [(s.start, s.end) for s in split_sentences(doc.text)]
+                chunk.append((doc, sents))
+                n += len(sents)
+                if n >= self.chunk_sentences:
+                    break
+            if not chunk:
+                return
+            yield from self._predict_chunk(chunk)
+
+    def predict_one(self, text: str, id: str = "0") -> dict[str, Any]:
+        return next(self.predict([InputDocument(id, text)]))
+
+    def _predict_chunk(self, chunk: list[tuple[InputDocument, list[tuple[int, int]]]]) -> Iterator[dict[str, Any]]:
+        texts = [doc.text[a:b] for doc, sents in chunk for a, b in sents]
+        ner = self.ner.tag(texts) if self.ner else None
+        trig = self.triggers.tag(texts) if self.triggers else None
+        types = self.events.classify(texts) if self.events else None
+        k = 0
+        for doc, sents in chunk:
+            entities: list[dict[str, Any]] = []
+            sentences: list[dict[str, Any]] = []
+            for a, b in sents:
+                if ner is not None:
+                    entities += [_span_record(doc.text, a, s) for s in ner[k]]
+                sent: dict[str, Any] = {"start": a, "end": b}
+                if types is not None:
+                    sent["event_types"] = [{"label": t["label"], "score": round(t["score"], 4)} for t in types[k]]
+                if trig is not None:
+                    sent["triggers"] = [_span_record(doc.text, a, s) for s in trig[k]]
+                sentences.append(sent)
+                k += 1
+            events = build_events(doc.text, sentences, entities, have_classifier=types is not None)
+            yield {"id": doc.id, "text": doc.text, "meta": doc.meta, "entities": entities,
+                   "sentences": sentences, "events": events}
+
+
+def _as_document(d: InputDocument | Mapping[str, Any] | str, i: int) -> InputDocument:
+    if isinstance(d, InputDocument):
+        return d
+    if isinstance(d, str):
+        return InputDocument(str(i + 1), d)
+    return InputDocument(str(d.get("id", i + 1)), d["text"], dict(d.get("meta") or {}))
+
+
+def peek(it: Iterable[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
+    """The first ``n`` items of ``it``, and an iterator that still yields all of them."""
+    it = iter(it)
+    head = list(itertools.islice(it, n))
+    return head, itertools.chain(head, it)
