@@ -4,6 +4,7 @@
     python scripts/corpus.py validate data/seed.jsonl
     python scripts/corpus.py stats data/seed.jsonl
     python scripts/corpus.py show data/seed.jsonl --id 000_30f136eea93f39b4
+    python scripts/corpus.py convert --from doccano --to jsonl export.jsonl corpus.jsonl --snap
 """
 
 from __future__ import annotations
@@ -102,6 +103,48 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Import IN as one format, validate it, and write OUT as another; nothing is written on errors."""
+    from train.formats import get_format
+    from train.formats.common import FormatError, load_label_map
+
+    schema = load_schema(args.schema)
+    try:
+        src, dst = get_format(args.src), get_format(args.dst)
+        label_map = load_label_map(args.label_map) if args.label_map else None
+    except (KeyError, FormatError) as exc:
+        print(exc.args[0] if isinstance(exc, KeyError) else exc, file=sys.stderr)
+        return 2
+    if not hasattr(src, "read"):
+        print(f"{args.src}: import is not supported", file=sys.stderr)
+        return 2
+    if not hasattr(dst, "write"):
+        print(f"{args.dst}: export is not supported (Prodigy reads the corpus JSONL directly)", file=sys.stderr)
+        return 2
+    opts = {}
+    if args.src == "conll":
+        opts = {"layer": args.layer, "sentences_per_doc": args.sentences_per_doc or None}
+    docs, report = src.read(args.input, schema=schema, label_map=label_map, snap=args.snap,
+                            annotator=args.annotator, **opts)
+    from train.formats.common import check_unique_ids
+
+    check_unique_ids(docs, report)
+    for p in report.errors:
+        print(p, file=sys.stderr)
+    if report.errors:
+        print(f"FAILED: {len(report.errors)} error(s); nothing written", file=sys.stderr)
+        return 1
+    wopts = {"as_predictions": True} if args.as_predictions and args.dst == "labelstudio" else {}
+    try:
+        dst.write(docs, args.output, schema=schema, **wopts)
+    except (ValueError, OSError) as exc:
+        print(f"{args.output}: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    print(f"wrote {len(docs)} document(s) to {args.output} as {args.dst}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--schema", default=None, help="schema YAML (default: configs/schema.yaml)")
@@ -116,6 +159,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--id", required=True)
     p.set_defaults(func=cmd_show)
+    from train.formats import FORMATS
+
+    p = sub.add_parser("convert", help="import/export Label Studio, doccano, brat, Prodigy, CoNLL (see docs/formats.md)")
+    p.add_argument("--from", dest="src", required=True, choices=list(FORMATS))
+    p.add_argument("--to", dest="dst", required=True, choices=list(FORMATS))
+    p.add_argument("input", help="input file (a folder for brat)")
+    p.add_argument("output", help="output file (a folder for brat)")
+    p.add_argument("--label-map", default=None, help="YAML: tool label -> schema label, or null to drop it")
+    p.add_argument("--snap", action="store_true", help="extend spans that cut words to whole words")
+    p.add_argument("--annotator", default=None, help="whose annotation to take where a task has several (default: the first)")
+    p.add_argument("--as-predictions", action="store_true", help="labelstudio export: write spans as predictions to review")
+    p.add_argument("--layer", type=int, default=0, help="conll import: tag column of nested files (0 = first)")
+    p.add_argument("--sentences-per-doc", type=int, default=20,
+                   help="conll import without -DOCSTART-: sentences per document (0 = whole file)")
+    p.set_defaults(func=cmd_convert)
     return ap
 
 

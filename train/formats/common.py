@@ -104,6 +104,7 @@ class ImportReport:
     skipped: Counter = field(default_factory=Counter)  # what was skipped -> count
     dropped_labels: Counter = field(default_factory=Counter)  # tool label -> count (label map)
     snapped: int = 0
+    utf16: int = 0  # spans whose offsets were read as UTF-16 code units and converted
     annotator: str | None = None
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -126,6 +127,8 @@ class ImportReport:
             lines.append(f"  annotator: {self.annotator}")
         if self.snapped:
             lines.append(f"  --snap moved {self.snapped} span(s) to word boundaries")
+        if self.utf16:
+            lines.append(f"  {self.utf16} span(s) had UTF-16 offsets (JavaScript) and were converted to code points")
         if self.skipped:
             parts = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items()))
             lines.append(f"  skipped: {parts}")
@@ -169,8 +172,15 @@ class SpanCollector:
         self.failed = True
         self.report.error(self.record, fld, msg)
 
-    def add(self, start: Any, end: Any, label: Any, fld: str) -> None:
-        """Check and add one span; problems name ``fld`` and the document."""
+    def add(self, start: Any, end: Any, label: Any, fld: str, expected: Any = None, js_offsets: bool = False) -> None:
+        """Check and add one span; problems name ``fld`` and the document.
+
+        With ``js_offsets``, offsets that only make sense as UTF-16 code units are converted
+        (see :func:`resolve_offsets`); ``expected`` is the span text the tool stored, if any.
+        """
+        if js_offsets:
+            start, end, converted = resolve_offsets(self.text, start, end, expected)
+            self.report.utf16 += converted
         ok = True
         for key, v in (("start", start), ("end", end)):
             if isinstance(v, bool) or not isinstance(v, int):
@@ -258,3 +268,64 @@ def check_unique_ids(docs: Iterable[Document], report: ImportReport) -> None:
             report.error(k, "id", f"duplicate document id {d.id!r} (first at record {seen[d.id]})")
         else:
             seen[d.id] = k
+
+
+# --------------------------------------------------------------------------- offsets from JavaScript tools
+
+
+def resolve_offsets(text: str, start: object, end: object, expected: object = None) -> tuple[object, object, bool]:
+    """Read a tool's offsets as code points, or as UTF-16 code units where that is what they are.
+
+    Tools with a JavaScript front end (Label Studio before its emoji fix, brat's client, old
+    doccano) count UTF-16 code units, so every character outside the BMP before a span shifts it
+    by one. Where the two readings differ (``text`` has such characters), the code-point reading is
+    kept when it matches ``expected`` (the span text the tool stored) or, without one, when it
+    sits on whole words; otherwise a UTF-16 reading that does is used. Returns ``(start, end,
+    converted)``; offsets that are not integers are returned unchanged for the caller to report.
+    """
+    if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int):
+        return start, end, False
+    if not has_astral(text):
+        return start, end, False
+
+    def fits(a: int, b: int) -> bool:
+        if not (0 <= a < b <= len(text)):
+            return False
+        if isinstance(expected, str) and expected:
+            return text[a:b] == expected
+        return is_word_char(text[a]) and is_word_boundary(text, a) and is_word_char(text[b - 1]) and is_word_boundary(text, b)
+
+    if fits(start, end):
+        return start, end, False
+    a, b = utf16_to_codepoint(text, start), utf16_to_codepoint(text, end)
+    if a >= 0 and b >= 0 and fits(a, b):
+        return a, b, True
+    return start, end, False
+
+
+def read_json_lines(path: str | Path, report: ImportReport) -> list[tuple[int, Any]]:
+    """Every ``(line, object)`` of a JSONL file; undecodable lines become errors in ``report``."""
+    from ..corpus import iter_jsonl_records
+
+    p = Path(path)
+    if not p.is_file():
+        report.error(None, "", "file not found")
+        return []
+    return list(iter_jsonl_records(p, report.problems))
+
+
+def read_json(path: str | Path, report: ImportReport) -> Any:
+    """A whole JSON file, or ``None`` with an error in ``report``."""
+    import json
+
+    p = Path(path)
+    if not p.is_file():
+        report.error(None, "", "file not found")
+        return None
+    try:
+        return json.loads(p.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        report.error(None, "", f"not valid UTF-8 at byte offset {exc.start}")
+    except json.JSONDecodeError as exc:
+        report.error(exc.lineno, "", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    return None
