@@ -179,3 +179,16 @@ def test_anercorp_reads_with_all_entities():
 def test_wojood_layers_add_up():
     total = sum(len(d.entities) for layer in range(4) for d in read_conll(WOJOOD, layer=layer, doc_per_sentence=True))
     assert 2882 <= total <= 2882 + 10  # B- starts, plus a few orphan I- tags read as starts
+
+
+def test_fixture_with_label_map_through_convert_reader():
+    from train.formats import conll as conll_format
+    from train.formats.common import load_label_map
+
+    fx = ROOT / "tests" / "fixtures" / "formats"
+    docs, report = conll_format.read(fx / "sample.conll", schema=load_schema(), label_map=load_label_map(fx / "label_map.yaml"))
+    assert not report.errors
+    assert [spans_text(d) for d in docs] == [[("قوات الجيش", "ORG"), ("حلب", "GPE"), ("علي", "PERS")], [("الأمم المتحدة", "ORG")]]
+    assert report.dropped_labels == {"MISC": 1}
+    _, report = conll_format.read(fx / "sample.conll", schema=load_schema())
+    assert any("'MISC' is not in the schema" in str(p) for p in report.errors)
