@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--backend", choices=backend_names(), default="torch", help="inference backend (default: torch)")
     ap.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU when there is one)")
     ap.add_argument("--batch-size", type=int, default=32, help="sentences or windows per forward pass")
+    ap.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's own choice)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     return ap
 
@@ -139,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"predict.py: --resume works with --format {'/'.join(RESUMABLE)}, not {args.format}", file=sys.stderr)
         return 2
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         predictor = Predictor.from_pretrained(ner=args.ner, events=args.events, triggers=args.triggers,
                                               backend=args.backend, device=args.device, batch_size=args.batch_size)

@@ -98,8 +98,20 @@ class LabelStudioWriter(Writer):
     def record(self, rec: Mapping[str, Any]) -> str:
         from .formats import labelstudio
 
-        task = labelstudio.prediction_task(record_to_document(rec), scores=_scores(rec),
-                                           model_version=_model_version(self.models))
+        task = labelstudio.to_tasks([record_to_document(rec)], as_predictions=True,
+                                    model_version=_model_version(self.models))[0]
+        task["id"] = self.count + 1
+        scores = _scores(rec)
+        for pred in task.get("predictions", []):
+            found = []
+            for item in pred.get("result", []):
+                v = item.get("value", {})
+                key = (v.get("start"), v.get("end"), (v.get("labels") or [None])[0])
+                if key in scores:
+                    item["score"] = round(scores[key], 4)
+                    found.append(scores[key])
+            if found:
+                pred["score"] = round(sum(found) / len(found), 4)
         sep = ",\n" if self.count else ""
         return sep + json.dumps(task, ensure_ascii=False)
 
@@ -178,8 +190,8 @@ def read_done_ids(output: str | Path) -> set[str]:
                 obj = json.loads(line)
             except json.JSONDecodeError:
                 raise OutputError(f"{src}:{lineno}: not a JSON Lines record; cannot resume this file") from None
-            if isinstance(obj, dict) and "id" in obj:
-                done.add(str(obj["id"]))
+            if isinstance(obj, dict) and ("id" in obj or "doc_id" in obj):
+                done.add(str(obj.get("id", obj.get("doc_id"))))
             elif isinstance(obj, dict) and isinstance(obj.get("meta"), dict) and "id" in obj["meta"]:
                 done.add(str(obj["meta"]["id"]))
     return done

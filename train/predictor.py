@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 import numpy as np
@@ -84,7 +85,8 @@ def register_backend(name: str, factory: BackendFactory) -> None:
 
 
 def backend_names() -> list[str]:
-    return sorted(set(_BACKENDS) | {"onnx"})
+    """Registered backends, plus ``onnx`` (registered when :mod:`train.onnx_backend` loads)."""
+    return sorted(set(_BACKENDS) | {"onnx", "onnx-int8", "onnx-fp32"})
 
 
 def default_device() -> str:
@@ -218,6 +220,11 @@ class _Model:
         if task != self.task:
             raise PredictorError(f"{self.name}: a {task} model, but a {self.task} model is needed here")
         self.tokenizer = load_tokenizer(self.name)
+        if backend not in _BACKENDS and backend.startswith("onnx"):
+            try:
+                from . import onnx_backend  # noqa: F401  (registers the onnx backends)
+            except ImportError:
+                pass
         if backend not in _BACKENDS:
             hint = " (export it first: scripts/export_onnx.py MODEL_DIR)" if backend == "onnx" else ""
             raise PredictorError(f"backend {backend!r} is not available{hint}; available: {', '.join(sorted(_BACKENDS))}")
@@ -245,14 +252,119 @@ class _Model:
         return out
 
 
+class _BackendAsModel:
+    """Looks like a PyTorch token-classification model to :class:`SpanTagger`, runs a :class:`Backend`.
+
+    It also keeps the softmax of each window it runs, keyed by the window's sub-word ids, so
+    that entity scores come from the very forward pass that chose the tags.
+    """
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self.config = backend.config
+        self.probs: dict[bytes, np.ndarray] = {}
+
+    def eval(self) -> _BackendAsModel:
+        return self
+
+    def to(self, device: Any) -> _BackendAsModel:
+        return self
+
+    def parameters(self) -> Iterator[Any]:
+        import torch
+
+        yield torch.zeros(1)  # inputs stay on the CPU; the backend places them itself
+
+    def __call__(self, input_ids: Any, attention_mask: Any, **_: Any) -> Any:
+        import torch
+
+        ids = input_ids.cpu().numpy()
+        mask = attention_mask.cpu().numpy()
+        feats = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        logits = self.backend(feats)
+        probs = _softmax(logits)
+        for r in range(len(ids)):
+            n = int(mask[r].sum())
+            self.probs[ids[r, :n].tobytes()] = probs[r, :n]
+        return SimpleNamespace(logits=torch.from_numpy(logits))
+
+
 class TokenTagger(_Model):
-    """NER or event-trigger tagging: sentences in, character spans with scores out."""
+    """NER or event-trigger tagging through the NER module's :class:`SpanTagger` (windows included)."""
 
     task = "token-classification"
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from .token_classification import SpanTagger
+
+        self._shim = _BackendAsModel(self.backend)
+        self.span_tagger = SpanTagger(self._shim, self.tokenizer, max_seq_length=self.max_length,
+                                      batch_size=self.batch_size)
+
     def tag(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
-        """Spans ``{start, end, label, score}`` per text, offsets into that text."""
-        return _tag_sentences(self, texts)
+        """Spans ``{start, end, label, score}`` of each text taken as one sentence."""
+        return [spans[0] for spans in self.tag_documents([(t, [(0, len(t))]) for t in texts])]
+
+    def tag_documents(self, docs: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[list[dict[str, Any]]]]:
+        """For each ``(text, sentence bounds)``: per sentence, spans with offsets into ``text``.
+
+        Each document is tokenised once; the sentences of all documents are batched together.
+        An entity's score is the mean over its words of the probability of the word's tag.
+        """
+        from .alignment import build_features, encode_spans_of_text, tags_to_word_spans, window_owners
+        from .text import snap_to_words
+
+        sents = []
+        for k, (text, bounds) in enumerate(docs):
+            sents += encode_spans_of_text(self.tokenizer, text, list(bounds), doc_index=k)
+        if not sents:
+            return [[[] for _ in bounds] for _, bounds in docs]
+        self._shim.probs.clear()
+        tags = self.span_tagger.tag_sentences(sents)
+        st = self.span_tagger
+        feats = build_features(sents, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id,
+                               st.max_seq_length, st.overlap)
+        by_sent: dict[int, list[tuple[int, int]]] = {}
+        for f in feats:
+            by_sent.setdefault(f.sentence, []).append((f.word_lo, f.word_hi))
+        scores = [np.zeros(x.num_words, dtype=np.float64) for x in sents]
+        for f in feats:
+            probs = self._shim.probs[np.asarray(f.input_ids, dtype=np.int64).tobytes()]
+            got = probs[f.word_positions].max(axis=-1)
+            windows = by_sent[f.sentence]
+            if len(windows) > 1:
+                own = window_owners(windows, sents[f.sentence].num_words)[f.word_lo : f.word_hi] == f.window
+                scores[f.sentence][f.word_lo : f.word_hi][own] = got[own]
+            else:
+                scores[f.sentence][f.word_lo : f.word_hi] = got
+        self._shim.probs.clear()
+        out: list[list[list[dict[str, Any]]]] = [[] for _ in docs]
+        for sent, tag, score in zip(sents, tags, scores):
+            text = docs[sent.doc_index][0]
+            spans = []
+            for lo, hi, typ in tags_to_word_spans(tag):
+                snapped = snap_to_words(text, int(sent.word_starts[lo]), int(sent.word_ends[hi - 1]))
+                if snapped is not None:
+                    spans.append({"start": snapped[0], "end": snapped[1], "label": typ,
+                                  "score": float(score[lo:hi].mean())})
+            out[sent.doc_index].append(_no_overlaps(spans))
+        # sentences without words (only punctuation) were still encoded; keep one list per bound
+        for k, (_, bounds) in enumerate(docs):
+            assert len(out[k]) == len(bounds)
+        return out
+
+
+def _no_overlaps(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge spans that snapping to whole words made overlap (same label), else keep the first."""
+    out: list[dict[str, Any]] = []
+    for sp in sorted(spans, key=lambda x: (x["start"], x["end"])):
+        if out and sp["start"] < out[-1]["end"]:
+            if sp["label"] == out[-1]["label"]:
+                out[-1]["end"] = max(out[-1]["end"], sp["end"])
+            continue
+        out.append(sp)
+    return out
 
 
 class SentenceClassifier(_Model):
@@ -311,68 +423,11 @@ class SentenceClassifier(_Model):
         return _sigmoid(logits)
 
 
-def _tag_sentences(model: TokenTagger, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
-    """Interim tagging path (first sub-word of each word, IOB2 grouped as the pipeline does).
-
-    TODO(issue 4): delegate to the NER module's batched inference once it lands.
-    """
-    if not texts:
-        return []
-    tok = model.tokenizer
-    enc = tok(list(texts), truncation=True, max_length=model.max_length, stride=min(64, model.max_length // 4),
-              return_overflowing_tokens=True, return_offsets_mapping=True)
-    owners = enc["overflow_to_sample_mapping"]
-    rows = [{k: enc[k][i] for k in ("input_ids", "token_type_ids") if k in enc} for i in range(len(owners))]
-    logits = model._run(rows)
-    words: list[dict[int, tuple[int, int, int, float]]] = [{} for _ in texts]
-    for r, (row, owner) in enumerate(zip(logits, owners)):
-        wids = enc.word_ids(r)
-        offs = enc["offset_mapping"][r]
-        probs = _softmax(row)
-        for j, w in enumerate(wids):
-            if w is None:
-                continue
-            if j > 0 and wids[j - 1] == w:
-                if w in words[owner] and words[owner][w][4:] == (r,):
-                    a, _, lab, sc, _ = words[owner][w]
-                    words[owner][w] = (a, offs[j][1], lab, sc, r)
-                continue
-            if w in words[owner]:
-                continue
-            lab = int(probs[j].argmax())
-            words[owner][w] = (offs[j][0], offs[j][1], lab, float(probs[j][lab]), r)
-    out: list[list[dict[str, Any]]] = []
-    for per in words:
-        spans: list[dict[str, Any]] = []
-        cur: dict[str, Any] | None = None
-        scores: list[float] = []
-        for w in sorted(per):
-            a, b, lab, sc, _ = per[w]
-            name = model.id2label[lab]
-            bio, _, typ = name.partition("-") if "-" in name else ("I", "", name)
-            if name == "O" or typ == "O":
-                if cur:
-                    spans.append({**cur, "score": float(np.mean(scores))})
-                cur = None
-                continue
-            if cur is not None and bio != "B" and typ == cur["label"]:
-                cur["end"] = b
-                scores.append(sc)
-                continue
-            if cur:
-                spans.append({**cur, "score": float(np.mean(scores))})
-            cur, scores = {"start": a, "end": b, "label": typ}, [sc]
-        if cur:
-            spans.append({**cur, "score": float(np.mean(scores))})
-        out.append(spans)
-    return out
-
-
 # --------------------------------------------------------------------------- records
 
 
-def _span_record(text: str, offset: int, span: Mapping[str, Any]) -> dict[str, Any]:
-    a, b = offset + int(span["start"]), offset + int(span["end"])
+def _span_record(text: str, span: Mapping[str, Any]) -> dict[str, Any]:
+    a, b = int(span["start"]), int(span["end"])
     return {"start": a, "end": b, "label": span["label"], "text": text[a:b], "score": round(float(span["score"]), 4)}
 
 
@@ -470,8 +525,9 @@ class Predictor:
 
     def _predict_chunk(self, chunk: list[tuple[InputDocument, list[tuple[int, int]]]]) -> Iterator[dict[str, Any]]:
         texts = [doc.text[a:b] for doc, sents in chunk for a, b in sents]
-        ner = self.ner.tag(texts) if self.ner else None
-        trig = self.triggers.tag(texts) if self.triggers else None
+        bounds = [(doc.text, sents) for doc, sents in chunk]
+        ner = [x for per in self.ner.tag_documents(bounds) for x in per] if self.ner else None
+        trig = [x for per in self.triggers.tag_documents(bounds) for x in per] if self.triggers else None
         types = self.events.classify(texts) if self.events else None
         k = 0
         for doc, sents in chunk:
@@ -479,12 +535,12 @@ class Predictor:
             sentences: list[dict[str, Any]] = []
             for a, b in sents:
                 if ner is not None:
-                    entities += [_span_record(doc.text, a, s) for s in ner[k]]
+                    entities += [_span_record(doc.text, s) for s in ner[k]]
                 sent: dict[str, Any] = {"start": a, "end": b}
                 if types is not None:
                     sent["event_types"] = [{"label": t["label"], "score": round(t["score"], 4)} for t in types[k]]
                 if trig is not None:
-                    sent["triggers"] = [_span_record(doc.text, a, s) for s in trig[k]]
+                    sent["triggers"] = [_span_record(doc.text, s) for s in trig[k]]
                 sentences.append(sent)
                 k += 1
             events = build_events(doc.text, sentences, entities, have_classifier=types is not None)
