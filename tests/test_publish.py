@@ -1,0 +1,136 @@
+"""publish.py: clean folders that load with plain pipelines, cards whose figures match metrics.json."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from train.model_card import headline_metrics, lookup, read_front_matter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _publish_cli():
+    spec = importlib.util.spec_from_file_location("_script_publish", ROOT / "scripts" / "publish.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    """Run folders as scripts/train.py leaves them: model, tokenizer, metrics and clutter."""
+    from test_predict import build_tiny_models
+
+    base = tmp_path_factory.mktemp("runs")
+    models = build_tiny_models(base / "models")
+    out = {}
+    ner_metrics = {
+        "seqeval_mode": "strict", "seqeval_scheme": "IOB2", "task": "ner", "base_model": "models/demo/base",
+        "train_documents": 5,
+        "dev": {"micro": {"precision": 0.9123, "recall": 0.8765, "f1": 0.8941, "support": 332},
+                "macro": {"precision": 0.71, "recall": 0.65, "f1": 0.6789, "support": 332},
+                "per_type": {"PERS": {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 58}},
+                "confusion": {"PERS": {"PERS": 29}}},
+    }
+    ev_metrics = {"micro_f1": 0.93, "macro_f1": 0.61, "subset_accuracy": 0.8, "any_event_f1": 0.97,
+                  "per_type": {"CONSULT": {"precision": 1.0, "recall": 0.9, "f1": 0.947, "support": 20}}}
+    cv = {"micro": {"f1": {"mean": 0.41, "std": 0.12, "n": 5}}}
+    for name, metrics in (("ner", ner_metrics), ("events", ev_metrics), ("triggers", ner_metrics)):
+        run = base / "runs" / name
+        shutil.copytree(models[name], run)
+        (run / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+        (run / "eval_report.md").write_text("# report\n", encoding="utf-8")
+        (run / "training_args.bin").write_bytes(b"pickle")
+        (run / "checkpoint-3").mkdir()
+        (run / "checkpoint-3" / "model.safetensors").write_bytes(b"x")
+        out[name] = run
+    (out["ner"] / "cv_metrics.json").write_text(json.dumps(cv), encoding="utf-8")
+    return out
+
+
+def check_published(folder: Path, run: Path) -> dict:
+    """Loads with a plain pipeline; the card parses; its model-index equals the run's figures."""
+    from transformers import pipeline
+
+    names = {p.name for p in folder.iterdir()}
+    assert {"README.md", "config.json", "model.safetensors", "tokenizer.json"} <= names
+    assert not any(n.endswith(".bin") or n.startswith("checkpoint") or n.startswith(".") for n in names)
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    front = read_front_matter(card)
+    for key in ("language", "license", "base_model", "pipeline_tag", "tags", "datasets", "metrics", "model-index"):
+        assert front.get(key), key
+    assert front["language"] == ["ar"]
+    sources = {"metrics.json": json.loads((run / "metrics.json").read_text(encoding="utf-8"))}
+    if (run / "cv_metrics.json").is_file():
+        sources["cv_metrics.json"] = json.loads((run / "cv_metrics.json").read_text(encoding="utf-8"))
+    got = {}
+    for result in front["model-index"][0]["results"]:
+        for m in result["metrics"]:
+            source, path = m["name"].split(":", 1)
+            assert m["value"] == lookup(sources[source], path), m
+            got[m["name"]] = m["value"]
+    want = {f"{s}:{p}": v for s, metrics in sources.items() for p, v in headline_metrics(metrics)}
+    assert got == want and got
+    task = front["pipeline_tag"]
+    kwargs = {"aggregation_strategy": "first"} if task == "token-classification" else {"top_k": None}
+    pipe = pipeline(task, model=str(folder), **kwargs)
+    pipe("وصل قائد الجيش الليبي خليفة حفتر إلى موسكو.")
+    return front
+
+
+def test_publish_three_models(runs, tmp_path):
+    cli = _publish_cli()
+    for name, run in runs.items():
+        out = tmp_path / "models" / name
+        assert cli.main([str(run), "--out", str(out), "--train-file", str(ROOT / "data" / "seed.jsonl")]) == 0
+        front = check_published(out, run)
+        card = (out / "README.md").read_text(encoding="utf-8")
+        assert "## Labels" in card and "## Limitations" in card and "five" in card and "```python" in card
+        if name == "events":
+            assert front["pipeline_tag"] == "text-classification"
+            assert "## Decision thresholds" in card and "| CONSULT | 0.500 |" in card
+            assert "| CONSULT | 100.0 | 90.0 | 94.7 | 20 |" in card
+        else:
+            assert "| PERS | A person's name" in card or "| CONSULT |" in card
+        if name == "ner":
+            assert "41.0 ± 12.0" in card  # cross-validated mean ± std
+            assert "| PERS | 58 |" in card  # training data statistics
+    # publishing again replaces the folder as a whole
+    assert cli.main([str(runs["ner"]), "--out", str(tmp_path / "models" / "ner")]) == 0
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["events", "ner", "triggers"]
+
+
+def test_push_without_token_writes_nothing(runs, tmp_path, monkeypatch, capsys):
+    cli = _publish_cli()
+    monkeypatch.setattr(cli, "hub_token", lambda: None)
+    out = tmp_path / "pushed"
+    rc = cli.main([str(runs["ner"]), "--out", str(out), "--push", "someone/model"])
+    assert rc != 0 and "token" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_bad_run_dir_writes_nothing(runs, tmp_path, capsys):
+    cli = _publish_cli()
+    bad = tmp_path / "bad"
+    shutil.copytree(runs["ner"], bad)
+    (bad / "model.safetensors").unlink()
+    out = tmp_path / "out"
+    assert cli.main([str(bad), "--out", str(out)]) == 1
+    assert "safetensors" in capsys.readouterr().err
+    assert not out.exists() and not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+DEMO = {name: (ROOT / "runs" / "demo" / name, ROOT / "models" / "demo" / name) for name in ("ner", "events", "triggers")}
+
+
+@pytest.mark.skipif(not all(p.is_dir() and r.is_dir() for r, p in DEMO.values()),
+                    reason="run `make demo` first: it publishes models/demo/{ner,events,triggers}")
+@pytest.mark.parametrize("name", sorted(DEMO))
+def test_demo_models_as_published(name):
+    run, folder = DEMO[name]
+    check_published(folder, run)
