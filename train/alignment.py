@@ -154,12 +154,22 @@ def tags_to_word_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
 
 
 def spans_from_tags(text: str, sent: EncodedSentence, tags: Sequence[str]) -> list[Span]:
-    """Character spans of the entities in word ``tags``, on word boundaries of ``text``."""
+    """Character spans of the entities in word ``tags``, on word boundaries of ``text``.
+
+    Snapping to whole words can make two runs overlap, where the tokenizer splits one word
+    of the schema in two (CJK characters, letters glued by a format character): a run of the
+    same type is merged into the previous span, one of another type is dropped.
+    """
     out: list[Span] = []
     for lo, hi, typ in tags_to_word_spans(tags):
         snapped = snap_to_words(text, int(sent.word_starts[lo]), int(sent.word_ends[hi - 1]))
-        if snapped is not None:
-            out.append(Span(snapped[0], snapped[1], typ))
+        if snapped is None:
+            continue
+        if out and snapped[0] < out[-1].end:
+            if typ == out[-1].label:
+                out[-1] = Span(out[-1].start, max(out[-1].end, snapped[1]), typ)
+            continue
+        out.append(Span(snapped[0], snapped[1], typ))
     return out
 
 
