@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup test lint demo train clean
+.PHONY: setup test lint demo train clean publish-demo
 
 $(VENV)/.installed: pyproject.toml
 	$(PY_BOOT) -m venv $(VENV)
@@ -26,3 +26,9 @@ lint: $(VENV)
 
 clean:
 	rm -rf models/demo runs/demo
+
+# Last step of `make demo`: publish the three demo runs as clean model folders with cards.
+publish-demo: $(VENV)
+	$(PY) scripts/publish.py runs/demo/ner --out models/demo/ner --train-file data/seed.jsonl
+	$(PY) scripts/publish.py runs/demo/events --out models/demo/events --train-file data/seed.jsonl
+	$(PY) scripts/publish.py runs/demo/triggers --out models/demo/triggers --train-file data/seed.jsonl
