@@ -1,0 +1,147 @@
+"""Configs (issue 9, item 3): a bad config fails before any model is loaded, naming the key.
+
+Each case runs ``scripts/train.py`` with every model and tokenizer loader patched to fail the
+test if it is called, and with ``model_name_or_path`` pointing at a folder that does not
+exist: the config error has to come first. The CLI exits 2 with ``error: <key>: ...`` and no
+traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "seed.jsonl"
+
+
+def _load_train_script():
+    spec = importlib.util.spec_from_file_location("_script_train_cfg", ROOT / "scripts" / "train.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def train_cli():
+    return _load_train_script()
+
+
+@pytest.fixture
+def no_model_loading(monkeypatch):
+    """Any attempt to resolve or load a model or tokenizer fails the test."""
+    import transformers
+
+    import train.modeling
+    import train.tokenization
+
+    calls: list[str] = []
+
+    def forbid(name):
+        def _raise(*args, **kwargs):
+            calls.append(name)
+            raise AssertionError(f"{name} was called before the config was validated")
+
+        return _raise
+
+    monkeypatch.setattr(train.modeling, "resolve_model", forbid("resolve_model"))
+    monkeypatch.setattr(train.modeling, "load_token_model", forbid("load_token_model"))
+    monkeypatch.setattr(train.modeling, "load_base_tokenizer", forbid("load_base_tokenizer"))
+    monkeypatch.setattr(train.tokenization, "load_tokenizer", forbid("load_tokenizer"))
+    for cls in ("AutoConfig", "AutoTokenizer", "AutoModel", "AutoModelForTokenClassification",
+                "AutoModelForSequenceClassification"):
+        monkeypatch.setattr(getattr(transformers, cls), "from_pretrained", forbid(f"{cls}.from_pretrained"))
+    return calls
+
+
+def _config(tmp_path: Path, **changes) -> Path:
+    cfg = {
+        "task": "ner",
+        "model_name_or_path": str(tmp_path / "no-such-model"),
+        "train_file": str(SEED),
+        "validation_file": str(SEED),
+        "output_dir": str(tmp_path / "run"),
+        "max_steps": 1,
+        "use_cpu": True,
+    }
+    cfg.update(changes)
+    p = tmp_path / "config.yaml"
+    p.write_text(yaml.safe_dump({k: v for k, v in cfg.items() if v is not None}, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+BAD_CONFIGS = [
+    # (name, changes to the YAML, extra command-line overrides, text that the message must hold)
+    ("unknown key", {"learning_rat": 0.001}, [], "unknown configuration key(s): learning_rat"),
+    ("unknown key on the command line", {}, ["--num_epochs", "3"], "unknown configuration key(s): num_epochs"),
+    ("wrong type, int", {"max_seq_length": "long"}, [], "max_seq_length: expected an integer, got str 'long'"),
+    ("wrong type, float", {"learning_rate": "fast"}, [], "learning_rate: expected a number, got str 'fast'"),
+    ("wrong type, bool", {"allow_pickle": "maybe"}, [], "allow_pickle: expected true or false"),
+    ("wrong type, list", {"labels": "PERS"}, [], "labels:"),
+    ("wrong type, override", {}, ["--per_device_train_batch_size", "2.5"], "per_device_train_batch_size: expected an integer"),
+    ("not a choice", {"eval_strategy": "sometimes"}, [], "eval_strategy: expected one of no, steps, epoch"),
+    ("missing train file", {"train_file": "data/no-such-file.jsonl"}, [], "train_file: data/no-such-file.jsonl does not exist"),
+    ("missing dev file", {}, ["--validation_file", "nope/dev.jsonl"], "validation_file: nope/dev.jsonl does not exist"),
+    ("missing schema", {"schema_path": "configs/no-schema.yaml"}, [], "schema_path:"),
+    ("unknown label", {"labels": ["PERS", "PERSON"]}, [], "labels: PERSON not in the schema's entities"),
+    ("unknown label in a label map", {"label_map": {"PER": "PERSON"}}, [], "label_map: maps to PERSON"),
+    ("unknown task", {"task": "parsing"}, [], "task: 'parsing' is not one of"),
+]
+
+
+@pytest.mark.parametrize("name,changes,overrides,expected", BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_config_fails_before_any_model_is_loaded(train_cli, no_model_loading, capsys, tmp_path,
+                                                     name, changes, overrides, expected):
+    rc = train_cli.main([str(_config(tmp_path, **changes)), *overrides])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert expected in err, err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert no_model_loading == []
+    assert not (tmp_path / "run").exists() and not (tmp_path / "run.partial").exists()
+
+
+def test_every_type_problem_is_reported_at_once(tmp_path):
+    from train.arguments import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as info:
+        parse_config(str(_config(tmp_path, max_seq_length="x", num_train_epochs="y", use_cpu="z")))
+    msg = str(info.value)
+    for key in ("max_seq_length", "num_train_epochs", "use_cpu"):
+        assert f"{key}: expected" in msg
+
+
+def test_yaml_friendly_values_are_accepted(tmp_path):
+    """YAML reads ``5e-5`` as a string and ``run_name: 7`` as an int: both are what the user meant."""
+    from train.arguments import parse_config
+
+    p = _config(tmp_path)
+    p.write_text(p.read_text(encoding="utf-8") + "learning_rate: 5e-5\nrun_name: 7\nreport_to: none\n", encoding="utf-8")
+    _, _, training_args = parse_config(str(p))
+    assert training_args.learning_rate == 5e-5 and training_args.run_name == "7"
+
+
+def test_config_file_itself_broken(train_cli, no_model_loading, capsys, tmp_path):
+    for content, expected in (("task: [ner\n", "not valid YAML"), ("- a\n- b\n", "expected a mapping")):
+        p = tmp_path / "c.yaml"
+        p.write_text(content, encoding="utf-8")
+        assert train_cli.main([str(p)]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err
+    assert train_cli.main([str(tmp_path / "missing.yaml")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_cli_process_exits_nonzero_without_traceback(tmp_path):
+    """The real process: exit status 2, one line naming the key, no traceback."""
+    cfg = _config(tmp_path, max_seq_length="long")
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), str(cfg)],
+                       capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert r.returncode == 2, r.stderr
+    assert "max_seq_length: expected an integer" in r.stderr and "Traceback" not in r.stderr
