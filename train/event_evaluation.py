@@ -1,0 +1,114 @@
+"""Multi-label evaluation of sentence event types, and its reports.
+
+Figures: per-type precision, recall, F1 and support; micro F1 (pooled over all decisions);
+macro F1 (mean over the types that occur in the gold labels or in the predictions, so a
+type absent from both does not count as a perfect 1.0); subset accuracy (the whole label
+set exactly right, the empty set included); and "any event" detection (does the sentence
+report at least one event at all).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .corpus import atomic_write_text
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def multilabel_metrics(
+    gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Every figure of the event classifier, from gold and predicted label sets per sentence."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold label sets but {len(pred)} predictions")
+    gold_sets = [set(g) for g in gold]
+    pred_sets = [set(p) for p in pred]
+    per_type: dict[str, dict[str, float]] = {}
+    tp_all = fp_all = fn_all = 0
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold_sets, pred_sets) if lab in g and lab in p)
+        fp = sum(1 for g, p in zip(gold_sets, pred_sets) if lab not in g and lab in p)
+        fn = sum(1 for g, p in zip(gold_sets, pred_sets) if lab in g and lab not in p)
+        p, r, f = _prf(tp, fp, fn)
+        per_type[lab] = {"precision": p, "recall": r, "f1": f, "support": tp + fn, "predicted": tp + fp}
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+    micro_p, micro_r, micro_f = _prf(tp_all, fp_all, fn_all)
+    active = [lab for lab in labels if per_type[lab]["support"] or per_type[lab]["predicted"]]
+    macro_f = sum(per_type[lab]["f1"] for lab in active) / len(active) if active else 0.0
+    n = len(gold_sets)
+    subset = sum(1 for g, p in zip(gold_sets, pred_sets) if g == p) / n if n else 0.0
+    a_tp = sum(1 for g, p in zip(gold_sets, pred_sets) if g and p)
+    a_fp = sum(1 for g, p in zip(gold_sets, pred_sets) if not g and p)
+    a_fn = sum(1 for g, p in zip(gold_sets, pred_sets) if g and not p)
+    any_p, any_r, any_f = _prf(a_tp, a_fp, a_fn)
+    unknown = sorted({lab for s in gold_sets + pred_sets for lab in s} - set(labels))
+    if unknown:
+        raise ValueError(f"labels outside the label set: {unknown}")
+    return {
+        "sentences": n,
+        "event_sentences": sum(1 for g in gold_sets if g),
+        "micro_precision": micro_p,
+        "micro_recall": micro_r,
+        "micro_f1": micro_f,
+        "macro_f1": macro_f,
+        "macro_over_types": active,
+        "subset_accuracy": subset,
+        "any_event_precision": any_p,
+        "any_event_recall": any_r,
+        "any_event_f1": any_f,
+        "per_type": per_type,
+    }
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return "—" if math.isnan(x) else f"{x:.3f}"
+    return str(x)
+
+
+def render_report(
+    metrics: Mapping[str, Any],
+    title: str = "Event classification",
+    thresholds: Mapping[str, float] | None = None,
+    untrained: Sequence[str] = (),
+    notes: Sequence[str] = (),
+) -> str:
+    """A readable Markdown report of :func:`multilabel_metrics` output."""
+    lines = [f"# {title}", ""]
+    lines += [
+        f"- sentences: {metrics['sentences']} ({metrics['event_sentences']} with at least one event)",
+        f"- micro P / R / F1: {_fmt(metrics['micro_precision'])} / {_fmt(metrics['micro_recall'])} / {_fmt(metrics['micro_f1'])}",
+        f"- macro F1: {_fmt(metrics['macro_f1'])} (over the {len(metrics['macro_over_types'])} types present in gold or predictions)",
+        f"- subset accuracy: {_fmt(metrics['subset_accuracy'])}",
+        f"- any-event detection P / R / F1: {_fmt(metrics['any_event_precision'])} / {_fmt(metrics['any_event_recall'])} / {_fmt(metrics['any_event_f1'])}",
+    ]
+    lines += [f"- {n}" for n in notes]
+    lines += ["", "| type | precision | recall | F1 | support | predicted | threshold |", "|---|---|---|---|---|---|---|"]
+    for lab, row in metrics["per_type"].items():
+        th = "—"
+        if thresholds is not None and lab in thresholds:
+            th = "never (no training examples)" if lab in untrained else f"{thresholds[lab]:.2f}"
+        lines.append(
+            f"| {lab} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} | {row['support']} | {row['predicted']} | {th} |"
+        )
+    if untrained:
+        lines += ["", f"Types without training examples (never predicted): {', '.join(untrained)}."]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(out_dir: str | Path, metrics: Mapping[str, Any], report_md: str) -> None:
+    """Write ``metrics.json`` and ``eval_report.md`` atomically."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "metrics.json", [json.dumps(metrics, ensure_ascii=False, indent=2, default=float) + "\n"])
+    atomic_write_text(out / "eval_report.md", [report_md])
