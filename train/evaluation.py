@@ -1,0 +1,141 @@
+"""Entity-level evaluation with seqeval in strict IOB2 mode, and the reports it writes.
+
+Gold and predicted spans are turned into word-level IOB2 tags over the same words (the
+tokenizer's pre-tokenisation), then scored by ``seqeval`` with ``mode="strict",
+scheme=IOB2``: an entity counts only when its type and both boundaries match. The
+predictions are valid IOB2 by construction (orphan ``I-`` already repaired into entities).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from seqeval.metrics import classification_report
+from seqeval.scheme import IOB2
+
+from .corpus import Span, atomic_write_text
+
+SEQEVAL_MODE = "strict"
+SEQEVAL_SCHEME = "IOB2"
+MODE_NOTE = 'seqeval classification_report(mode="strict", scheme=IOB2): exact type and boundaries'
+
+
+def _f(x: Any) -> float:
+    return float(x) if x is not None and not (isinstance(x, float) and math.isnan(x)) else 0.0
+
+
+def seqeval_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], types: Sequence[str] = ()) -> dict[str, Any]:
+    """Micro, macro and per-type precision/recall/F1/support of IOB2 tag sequences."""
+    gold = [list(g) for g in gold]
+    pred = [list(p) for p in pred]
+    if not any(t != "O" for s in gold for t in s) and not any(t != "O" for s in pred for t in s):
+        rep: dict[str, Any] = {}
+    else:
+        rep = classification_report(gold, pred, mode=SEQEVAL_MODE, scheme=IOB2, output_dict=True, zero_division=0)
+    out: dict[str, Any] = {"seqeval_mode": SEQEVAL_MODE, "seqeval_scheme": SEQEVAL_SCHEME}
+    for key, name in (("micro avg", "micro"), ("macro avg", "macro")):
+        r = rep.get(key, {})
+        out[name] = {
+            "precision": _f(r.get("precision")),
+            "recall": _f(r.get("recall")),
+            "f1": _f(r.get("f1-score")),
+            "support": int(r.get("support", 0)),
+        }
+    per: dict[str, Any] = {}
+    for t in list(types) + sorted(k for k in rep if k not in types and "avg" not in k):
+        r = rep.get(t, {})
+        per[t] = {
+            "precision": _f(r.get("precision")),
+            "recall": _f(r.get("recall")),
+            "f1": _f(r.get("f1-score")),
+            "support": int(r.get("support", 0)),
+        }
+    out["per_type"] = per
+    return out
+
+
+def type_confusion(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> dict[str, dict[str, int]]:
+    """Gold type (rows) × predicted type (columns) over entities, per document.
+
+    Same boundaries: the pair counts in its cell. Overlapping with other boundaries: the pair
+    counts in its cell too, and in ``boundary`` errors. ``O`` column: a gold entity with no
+    overlapping prediction (missed); ``O`` row: a prediction overlapping no gold entity.
+    """
+    table: dict[str, Counter] = {}
+    boundary = Counter()
+    for g_spans, p_spans in zip(gold, pred):
+        used: set[int] = set()
+        exact = {(p.start, p.end): k for k, p in enumerate(p_spans)}
+        for g in g_spans:
+            k = exact.get((g.start, g.end))
+            if k is None:
+                k = next((j for j, p in enumerate(p_spans) if j not in used and p.start < g.end and g.start < p.end), None)
+                if k is not None:
+                    boundary[g.label] += 1
+            if k is None:
+                table.setdefault(g.label, Counter())["O"] += 1
+            else:
+                used.add(k)
+                table.setdefault(g.label, Counter())[p_spans[k].label] += 1
+        for j, p in enumerate(p_spans):
+            if j not in used:
+                table.setdefault("O", Counter())[p.label] += 1
+    out = {row: dict(c) for row, c in table.items()}
+    out["_boundary_errors"] = dict(boundary)
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def render_split(name: str, m: dict[str, Any], confusion: dict[str, dict[str, int]] | None, types: Sequence[str]) -> str:
+    lines = [f"## {name}", ""]
+    mi, ma = m["micro"], m["macro"]
+    lines += [
+        "| figure | precision | recall | F1 | support |",
+        "|---|---:|---:|---:|---:|",
+        f"| micro | {_pct(mi['precision'])} | {_pct(mi['recall'])} | **{_pct(mi['f1'])}** | {mi['support']} |",
+        f"| macro | {_pct(ma['precision'])} | {_pct(ma['recall'])} | {_pct(ma['f1'])} | {ma['support']} |",
+    ]
+    for t, r in m["per_type"].items():
+        lines.append(f"| {t} | {_pct(r['precision'])} | {_pct(r['recall'])} | {_pct(r['f1'])} | {r['support']} |")
+    if confusion is not None:
+        cols = [t for t in types] + ["O"]
+        rows = [t for t in types if t in confusion] + [t for t in confusion if t not in types and not t.startswith("_")]
+        lines += ["", f"Entity-type confusion ({name}): rows gold, columns predicted; `O` = missed / spurious.", ""]
+        lines.append("| gold \\ pred | " + " | ".join(cols) + " |")
+        lines.append("|---|" + "---:|" * len(cols))
+        for r in rows:
+            lines.append(f"| {r} | " + " | ".join(str(confusion.get(r, {}).get(c, 0) or "") for c in cols) + " |")
+        b = confusion.get("_boundary_errors", {})
+        if b:
+            lines += ["", "Overlapping but with other boundaries (counted above, wrong under strict matching): "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(b.items()))]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def render_report(title: str, splits: dict[str, dict[str, Any]], types: Sequence[str], notes: Sequence[str] = ()) -> str:
+    lines = [f"# {title}", "", f"Scoring: {MODE_NOTE}. Figures are percentages.", ""]
+    lines += [f"- {n}" for n in notes]
+    if notes:
+        lines.append("")
+    for name, s in splits.items():
+        lines.append(render_split(name, s["metrics"], s.get("confusion"), types))
+    return "\n".join(lines)
+
+
+def write_reports(out_dir: str | Path, title: str, splits: dict[str, dict[str, Any]], types: Sequence[str], notes: Sequence[str] = (), extra: dict | None = None) -> None:
+    """``metrics.json`` and ``eval_report.md`` in ``out_dir`` (atomic writes)."""
+    out_dir = Path(out_dir)
+    payload = {"seqeval_mode": SEQEVAL_MODE, "seqeval_scheme": SEQEVAL_SCHEME, **(extra or {})}
+    for name, s in splits.items():
+        payload[name] = {**s["metrics"], "confusion": s.get("confusion")}
+    atomic_write_text(out_dir / "metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
+    atomic_write_text(out_dir / "eval_report.md", [render_report(title, splits, types, notes)])

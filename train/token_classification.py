@@ -1,0 +1,510 @@
+"""Token classification over a document span list (``entities`` for NER, ``events`` for triggers).
+
+Three parts:
+
+* :func:`make_features`: documents → word IOB2 → sub-word labels in word windows;
+* :class:`SpanTagger`: the inference half (model + tokenizer → character spans), batched,
+  sorted by length, padded per batch, windows merged; reused by prediction and benchmarks;
+* :func:`run_token_task`: train with ``Trainer`` (best checkpoint by dev entity F1, early
+  stopping, TensorBoard + CSV logs), evaluate, write model, reports and predictions. It
+  trains into ``<output_dir>.partial`` and renames it to ``<output_dir>`` only at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from copy import deepcopy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .alignment import (
+    IGNORE_INDEX,
+    EncodedSentence,
+    build_features,
+    document_sentences,
+    encode_documents,
+    encode_spans_of_text,
+    spans_from_tags,
+    tag_names,
+    window_owners,
+    word_tags,
+)
+from .corpus import Document, Span, write_jsonl
+from .evaluation import seqeval_metrics, type_confusion, write_reports
+from .schema import Schema, load_schema
+from .sentences import split_sentences
+
+log = logging.getLogger(__name__)
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or finish; the message says why."""
+
+
+# --------------------------------------------------------------------------- features
+
+
+@dataclass
+class TokenTask:
+    """What a token task learns: the span list it reads and the types in it."""
+
+    span_kind: str  # "entities" or "events"
+    types: list[str]
+
+    @property
+    def tags(self) -> list[str]:
+        return tag_names(self.types)
+
+    @property
+    def tag2id(self) -> dict[str, int]:
+        return {t: i for i, t in enumerate(self.tags)}
+
+    def b_to_i(self) -> dict[int, int]:
+        t2i = self.tag2id
+        return {t2i[f"B-{t}"]: t2i[f"I-{t}"] for t in self.types}
+
+
+def gold_word_tags(docs: Sequence[Document], sents: Sequence[EncodedSentence], task: TokenTask) -> list[list[str]]:
+    """Word IOB2 tags of every encoded sentence; types outside the task become O."""
+    keep = set(task.types)
+    out = []
+    for s in sents:
+        spans = [sp for sp in docs[s.doc_index].spans(task.span_kind) if sp.label in keep]
+        out.append(word_tags(s, spans))
+    return out
+
+
+def make_features(
+    tokenizer, docs: Sequence[Document], task: TokenTask, max_seq_length: int, overlap: int, label_all_subwords: bool = False
+) -> list[dict[str, list[int]]]:
+    """Training/dev inputs: one dict (``input_ids``, ``labels``) per word window."""
+    sents = encode_documents(tokenizer, docs)
+    t2i = task.tag2id
+    word_ids = [[t2i[t] for t in tags] for tags in gold_word_tags(docs, sents, task)]
+    feats = build_features(
+        sents,
+        tokenizer.cls_token_id,
+        tokenizer.sep_token_id,
+        max_seq_length,
+        overlap,
+        word_label_ids=word_ids,
+        label_all_subwords=label_all_subwords,
+        b_to_i=task.b_to_i(),
+    )
+    return [{"input_ids": f.input_ids, "labels": f.labels} for f in feats]
+
+
+# --------------------------------------------------------------------------- inference
+
+
+class SpanTagger:
+    """Model + tokenizer → character spans, for documents, sentences or raw texts.
+
+    Windows are sorted by length and batched with padding per batch; each word takes the
+    prediction of its first sub-word from the window that owns it (overlaps are split at
+    their middle).
+    """
+
+    def __init__(self, model, tokenizer, max_seq_length: int | None = None, overlap: int = 64, batch_size: int = 32, device: str | None = None):
+        import torch
+
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        id2label = model.config.id2label
+        self.tags = [id2label[i] for i in range(len(id2label))]
+        limit = getattr(model.config, "max_position_embeddings", 512) or 512
+        self.max_seq_length = min(max_seq_length or limit, limit)
+        self.overlap = overlap
+        self.batch_size = batch_size
+        self.device = torch.device(device) if device else next(model.parameters()).device
+        if self.device != next(model.parameters()).device:
+            self.model.to(self.device)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, **kwargs) -> SpanTagger:
+        from transformers import AutoModelForTokenClassification
+
+        from .tokenization import load_tokenizer
+
+        model = AutoModelForTokenClassification.from_pretrained(str(path), use_safetensors=True, trust_remote_code=False)
+        return cls(model, load_tokenizer(path), **kwargs)
+
+    def tag_sentences(self, sents: Sequence[EncodedSentence]) -> list[list[str]]:
+        """Word IOB2 tags (as predicted, not repaired) of every sentence."""
+        import torch
+
+        feats = build_features(sents, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.max_seq_length, self.overlap)
+        word_pred = [np.zeros(s.num_words, dtype=np.int64) for s in sents]
+        by_sent: dict[int, list[tuple[int, int]]] = {}
+        for f in feats:
+            by_sent.setdefault(f.sentence, []).append((f.word_lo, f.word_hi))
+        owners = {s: window_owners(w, sents[s].num_words) for s, w in by_sent.items() if len(w) > 1}
+        order = sorted(range(len(feats)), key=lambda i: len(feats[i].input_ids))
+        pad = self.tokenizer.pad_token_id or 0
+        with torch.inference_mode():
+            for b in range(0, len(order), self.batch_size):
+                idx = order[b : b + self.batch_size]
+                width = max(len(feats[i].input_ids) for i in idx)
+                ids = np.full((len(idx), width), pad, dtype=np.int64)
+                mask = np.zeros((len(idx), width), dtype=np.int64)
+                for r, i in enumerate(idx):
+                    n = len(feats[i].input_ids)
+                    ids[r, :n] = feats[i].input_ids
+                    mask[r, :n] = 1
+                logits = self.model(
+                    input_ids=torch.from_numpy(ids).to(self.device), attention_mask=torch.from_numpy(mask).to(self.device)
+                ).logits
+                best = logits.argmax(-1).cpu().numpy()
+                for r, i in enumerate(idx):
+                    f = feats[i]
+                    s = f.sentence
+                    got = best[r, f.word_positions]
+                    if s in owners:
+                        own = owners[s][f.word_lo : f.word_hi] == f.window
+                        word_pred[s][f.word_lo : f.word_hi][own] = got[own]
+                    else:
+                        word_pred[s][f.word_lo : f.word_hi] = got
+        return [[self.tags[k] for k in p] for p in word_pred]
+
+    def predict_documents(self, docs: Sequence[Document]) -> list[list[Span]]:
+        """Spans of every document, from its stored sentences (or the project's splitter)."""
+        sents = encode_documents(self.tokenizer, docs)
+        out: list[list[Span]] = [[] for _ in docs]
+        for s, tags in zip(sents, self.tag_sentences(sents)):
+            out[s.doc_index] += spans_from_tags(docs[s.doc_index].text, s, tags)
+        return out
+
+    def predict_texts(self, texts: Sequence[str], split: bool = True) -> list[list[Span]]:
+        """Spans of raw texts (split into sentences by the project's splitter unless ``split`` is off)."""
+        sents: list[EncodedSentence] = []
+        for i, t in enumerate(texts):
+            bounds = [(s.start, s.end) for s in split_sentences(t)] if split else [(0, len(t))]
+            sents += encode_spans_of_text(self.tokenizer, t, bounds, doc_index=i)
+        out: list[list[Span]] = [[] for _ in texts]
+        for s, tags in zip(sents, self.tag_sentences(sents)):
+            out[s.doc_index] += spans_from_tags(texts[s.doc_index], s, tags)
+        return out
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate_documents(tagger: SpanTagger, docs: Sequence[Document], task: TokenTask) -> tuple[dict[str, Any], list[list[Span]]]:
+    """Strict IOB2 seqeval metrics and the predicted spans of ``docs``."""
+    pred = tagger.predict_documents(docs)
+    sents = encode_documents(tagger.tokenizer, docs)
+    gold_tags = gold_word_tags(docs, sents, task)
+    pred_tags = [word_tags(s, pred[s.doc_index]) for s in sents]
+    metrics = seqeval_metrics(gold_tags, pred_tags, task.types)
+    keep = set(task.types)
+    gold_spans = [[sp for sp in d.spans(task.span_kind) if sp.label in keep] for d in docs]
+    return {"metrics": metrics, "confusion": type_confusion(gold_spans, pred)}, pred
+
+
+def predictions_as_documents(docs: Sequence[Document], pred: Sequence[Sequence[Span]], span_kind: str) -> list[Document]:
+    """Corpus-format copies of ``docs`` whose ``span_kind`` list holds the predictions."""
+    out = []
+    for d, spans in zip(docs, pred):
+        c = Document(d.id, d.text, sentences=list(d.sentences or document_sentences(d)), meta={**d.meta, "predicted": span_kind})
+        if span_kind == "entities":
+            c.entities = sorted(spans)
+        else:
+            c.events = sorted(spans)
+        out.append(c)
+    return out
+
+
+def task_schema(task: TokenTask, base: Schema | None = None) -> Schema:
+    """The schema predictions are validated against: the project's, or one with the run's types."""
+    base = base or load_schema()
+    if set(task.types) <= set(base.labels(task.span_kind)):
+        return base
+    own = {t: f"{t} (from the run's label set)" for t in task.types}
+    if task.span_kind == "entities":
+        return Schema(entities=own, events=base.events, path="<run labels>")
+    return Schema(entities=base.entities, events=own, path="<run labels>")
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _csv_callback_class():
+    from transformers import TrainerCallback
+
+    class CSVLogCallback(TrainerCallback):
+        """Every logged value as a row ``step, epoch, key, value`` in ``logs.csv``."""
+
+        def __init__(self, path: Path):
+            self.path = path
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs:
+                return
+            new = not self.path.exists()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                if new:
+                    w.writerow(["step", "epoch", "key", "value"])
+                for k, v in logs.items():
+                    if isinstance(v, (int, float)):
+                        w.writerow([state.global_step, state.epoch, k, v])
+
+    return CSVLogCallback
+
+
+def window_metrics_fn(tags: Sequence[str]):
+    """``compute_metrics`` for Trainer: strict seqeval over labelled positions of each window."""
+
+    def compute(p) -> dict[str, float]:
+        preds, labels = p.predictions, p.label_ids
+        if isinstance(preds, tuple):
+            preds = preds[0]
+        gold_seqs, pred_seqs = [], []
+        for pr, lab in zip(preds, labels):
+            m = lab != IGNORE_INDEX
+            gold_seqs.append([tags[i] for i in lab[m]])
+            pred_seqs.append([tags[i] for i in pr[m]])
+        from .alignment import repair_tags
+
+        m = seqeval_metrics(gold_seqs, [repair_tags(s) for s in pred_seqs])
+        return {"precision": m["micro"]["precision"], "recall": m["micro"]["recall"], "f1": m["micro"]["f1"], "macro_f1": m["macro"]["f1"]}
+
+    return compute
+
+
+def _argmax_logits(logits, labels):
+    if isinstance(logits, tuple):
+        logits = logits[0]
+    return logits.argmax(-1)
+
+
+def auto_precision(training_args, explicit: set[str]) -> None:
+    """bf16 (or fp16) on a GPU that supports it, unless the config chose."""
+    import torch
+
+    if "bf16" in explicit or "fp16" in explicit or training_args.use_cpu or not torch.cuda.is_available():
+        return
+    if torch.cuda.is_bf16_supported():
+        training_args.bf16 = True
+    else:
+        training_args.fp16 = True
+
+
+def partial_dir(output_dir: str | Path) -> Path:
+    return Path(str(Path(output_dir)).rstrip("/") + ".partial")
+
+
+def prepare_run_dir(output_dir: str | Path, resume: bool, overwrite: bool) -> Path:
+    """The ``<output_dir>.partial`` working directory; refuses to clobber a finished run."""
+    out, part = Path(output_dir), partial_dir(output_dir)
+    if out.exists() and not overwrite:
+        raise RunError(f"{out} already holds a finished run; set overwrite_output: true or choose another output_dir")
+    if part.exists() and not resume:
+        shutil.rmtree(part)
+    part.mkdir(parents=True, exist_ok=True)
+    return part
+
+
+def finish_run_dir(part: Path, output_dir: str | Path) -> None:
+    """Drop checkpoints and rename ``<output_dir>.partial`` to ``<output_dir>`` (the run is complete)."""
+    out = Path(output_dir)
+    for ck in part.glob("checkpoint-*"):
+        shutil.rmtree(ck, ignore_errors=True)
+    if out.exists():
+        old = out.with_name(out.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out, old)
+        os.replace(part, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(part, out)
+
+
+def last_checkpoint(part: Path) -> str | None:
+    cks = sorted(part.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]) if p.name.split("-")[-1].isdigit() else -1)
+    return str(cks[-1]) if cks else None
+
+
+def run_token_task(
+    model_args,
+    data_args,
+    training_args,
+    task: TokenTask,
+    train_docs: Sequence[Document],
+    dev_docs: Sequence[Document] | None,
+    test_docs: Sequence[Document] | None,
+    output_dir: str | Path,
+    explicit_keys: set[str] = frozenset(),
+    title: str | None = None,
+    notes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Train, evaluate and save one token-classification model into ``output_dir``.
+
+    Returns the evaluation payload (``{"dev": {...}, "test": {...}}``).
+    """
+    from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
+
+    from .modeling import load_base_tokenizer, load_token_model
+
+    t0 = time.time()
+    part = prepare_run_dir(output_dir, data_args.resume, data_args.overwrite_output)
+    args = deepcopy(training_args)
+    args.output_dir = str(part)
+    has_dev = bool(dev_docs)
+    if not has_dev:
+        args.eval_strategy = "no"
+        args.load_best_model_at_end = False
+        args.metric_for_best_model = None
+        if args.save_strategy != "no":
+            args.save_strategy = "epoch"
+    auto_precision(args, set(explicit_keys))
+
+    if model_args.cpu_threads:
+        import torch
+
+        torch.set_num_threads(model_args.cpu_threads)
+    tokenizer = load_base_tokenizer(model_args)
+    set_seed(args.seed)
+    model = load_token_model(model_args, task.tags)
+    max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
+
+    train_feats = make_features(tokenizer, train_docs, task, max_len, model_args.window_overlap, model_args.label_all_subwords)
+    dev_feats = make_features(tokenizer, dev_docs, task, max_len, model_args.window_overlap, model_args.label_all_subwords) if has_dev else None
+    callbacks = [_csv_callback_class()(part / "logs.csv")]
+    if has_dev and data_args.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=data_args.early_stopping_patience))
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_feats,
+        eval_dataset=dev_feats,
+        processing_class=tokenizer,
+        data_collator=DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8 if (args.fp16 or args.bf16) else None),
+        compute_metrics=window_metrics_fn(task.tags) if has_dev else None,
+        preprocess_logits_for_metrics=_argmax_logits,
+        callbacks=callbacks,
+    )
+    resume_from = last_checkpoint(part) if data_args.resume else None
+    train_result = trainer.train(resume_from_checkpoint=resume_from)
+    trainer.save_model(str(part))  # best model (load_best_model_at_end), safetensors + tokenizer
+
+    splits: dict[str, dict[str, Any]] = {}
+    if trainer.is_world_process_zero():
+        tagger = SpanTagger(trainer.model, tokenizer, max_seq_length=max_len, overlap=model_args.window_overlap, batch_size=model_args.inference_batch_size)
+        schema = task_schema(task, load_schema(data_args.schema_path))
+        for name, docs in (("dev", dev_docs), ("test", test_docs)):
+            if not docs:
+                continue
+            res, pred = evaluate_documents(tagger, docs, task)
+            splits[name] = res
+            write_jsonl(part / f"predictions_{name}.jsonl", predictions_as_documents(docs, pred, task.span_kind), schema)
+        extra = {
+            "task": data_args.task,
+            "span_kind": task.span_kind,
+            "types": task.types,
+            "base_model": model_args.model_name_or_path,
+            "train_documents": len(train_docs),
+            "train_windows": len(train_feats),
+            "train_runtime_s": round(float(train_result.metrics.get("train_runtime", 0.0)), 2),
+            "total_runtime_s": round(time.time() - t0, 2),
+            "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
+            "epochs_run": trainer.state.epoch,
+        }
+        write_reports(part, title or f"Evaluation: {data_args.task} ({task.span_kind})", splits, task.types, notes, extra)
+        finish_run_dir(part, output_dir)
+    return {k: v["metrics"] for k, v in splits.items()}
+
+
+# --------------------------------------------------------------------------- data and the whole run
+
+
+def limit_sentences(docs: Sequence[Document], n: int | None) -> list[Document]:
+    """The first ``n`` sentences of the corpus (whole documents, the last one cut short)."""
+    if n is None:
+        return list(docs)
+    out: list[Document] = []
+    left = n
+    for d in docs:
+        if left <= 0:
+            break
+        sents = document_sentences(d)
+        if len(sents) > left:
+            d = Document(d.id, d.text, d.entities, d.events, sents[:left], d.meta)
+        out.append(d)
+        left -= len(sents)
+    return out
+
+
+def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: int | None = None) -> list[Document]:
+    """Documents of one split: corpus JSONL (validated) or CoNLL/IOB2 through ``train.conll``."""
+    span_kind = data_args.span_kind
+    if data_args.data_format == "conll":
+        from .conll import read_conll
+
+        docs = read_conll(
+            path,
+            layer=data_args.conll_layer,
+            label_map=data_args.label_map,
+            labels=list(types),
+            sentences_per_doc=data_args.conll_sentences_per_doc,
+        )
+        if span_kind == "events":
+            for d in docs:
+                d.events, d.entities = d.entities, []
+    else:
+        from .corpus import read_jsonl
+
+        docs, _ = read_jsonl(path, load_schema(data_args.schema_path))
+        if data_args.label_map:
+            for d in docs:
+                spans = [Span(s.start, s.end, data_args.label_map.get(s.label, s.label)) for s in d.spans(span_kind)]
+                spans = [s for s in spans if s.label]
+                if span_kind == "entities":
+                    d.entities = spans
+                else:
+                    d.events = spans
+    return limit_sentences(docs, max_sentences)
+
+
+def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] = frozenset()) -> dict[str, Any]:
+    """The ``ner`` and ``triggers`` tasks: one run, or cross-validation when configured."""
+    from .arguments import type_list
+    from .crossval import run_cross_validation
+
+    types = type_list(data_args)
+    task = TokenTask("events" if data_args.task == "triggers" else "entities", types)
+    train_docs = load_docs(data_args, data_args.train_file, types, data_args.max_train_sentences)
+    dev = load_docs(data_args, data_args.validation_file, types, data_args.max_eval_sentences) if data_args.validation_file else None
+    test = load_docs(data_args, data_args.test_file, types, data_args.max_eval_sentences) if data_args.test_file else None
+    notes = [
+        f"Base model: `{model_args.model_name_or_path}`; task `{data_args.task}` over `{task.span_kind}`; seed {training_args.seed}.",
+        f"Train: `{data_args.train_file}` ({len(train_docs)} documents).",
+    ]
+    if data_args.cross_validation:
+        def fold(tr: list[Document], te: list[Document], fold_dir: Path) -> dict[str, Any]:
+            fold_data = deepcopy(data_args)
+            fold_data.resume, fold_data.overwrite_output = False, True
+            return run_token_task(model_args, fold_data, training_args, task, tr, None, te, fold_dir, explicit_keys, notes=notes)["test"]
+
+        return run_cross_validation(
+            train_docs,
+            data_args.cross_validation,
+            fold,
+            training_args.output_dir,
+            data_args.num_folds,
+            training_args.seed,
+            title=f"Cross-validation: {data_args.task}",
+            notes=notes,
+            overwrite=data_args.overwrite_output,
+            resume=data_args.resume,
+        )
+    return run_token_task(model_args, data_args, training_args, task, train_docs, dev, test, training_args.output_dir, explicit_keys, notes=notes)
