@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--batch-size", type=int, default=32, help="sentences or windows per forward pass")
     ap.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's own choice)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument("--allow-pickle", action="store_true",
+                    help="accept a model folder with only pickle (.bin) weights; loading a pickle can run code")
     return ap
 
 
@@ -146,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         predictor = Predictor.from_pretrained(ner=args.ner, events=args.events, triggers=args.triggers,
-                                              backend=args.backend, device=args.device, batch_size=args.batch_size)
+                                              backend=args.backend, device=args.device, batch_size=args.batch_size,
+                                              allow_pickle=args.allow_pickle)
         done = read_done_ids(args.output) if args.resume else set()
         docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)
         head, docs = peek(docs, 2)

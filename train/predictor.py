@@ -138,15 +138,21 @@ register_backend("torch", _torch_factory)
 # --------------------------------------------------------------------------- loading
 
 
-def load_model(name_or_path: str, task: str, config: Any = None) -> Any:
-    """Load weights from safetensors only, never running code shipped with the model."""
+def load_model(name_or_path: str, task: str, config: Any = None, allow_pickle: bool = False) -> Any:
+    """Load weights from safetensors only (pickles with ``allow_pickle``), never running code shipped with the model."""
     from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
 
     cls = AutoModelForTokenClassification if task == "token-classification" else AutoModelForSequenceClassification
     local = Path(name_or_path)
+    use_safetensors = True
     if local.is_dir() and not (local / MODEL_WEIGHTS).is_file() and not any(local.glob("model-*.safetensors")):
-        raise PredictorError(f"{name_or_path}: no {MODEL_WEIGHTS} in this folder; only safetensors weights are loaded")
-    kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": False}
+        pickles = sorted(p.name for p in local.iterdir() if p.suffix in (".bin", ".pt", ".pth"))
+        if not (pickles and allow_pickle):
+            hint = (f" It holds only pickle weights ({', '.join(pickles)}), which can run arbitrary code when loaded:"
+                    " convert them to safetensors, or pass --allow-pickle if you trust the source.") if pickles else ""
+            raise PredictorError(f"{name_or_path}: no {MODEL_WEIGHTS} in this folder; only safetensors weights are loaded.{hint}")
+        use_safetensors = False
+    kwargs: dict[str, Any] = {"use_safetensors": use_safetensors, "trust_remote_code": False}
     if config is not None:
         kwargs["config"] = config
     try:
@@ -213,7 +219,7 @@ class _Model:
     task = ""
 
     def __init__(self, name_or_path: str, backend: str = "torch", device: str | None = None,
-                 batch_size: int = 32, max_length: int | None = None):
+                 batch_size: int = 32, max_length: int | None = None, allow_pickle: bool = False):
         self.name = str(name_or_path)
         self.config = load_config(self.name)
         task = model_task(self.config)
@@ -228,7 +234,10 @@ class _Model:
         if backend not in _BACKENDS:
             hint = " (export it first: scripts/export_onnx.py MODEL_DIR)" if backend == "onnx" else ""
             raise PredictorError(f"backend {backend!r} is not available{hint}; available: {', '.join(sorted(_BACKENDS))}")
-        self.backend: Backend = _BACKENDS[backend](self.name, self.task, self.config, device)
+        if allow_pickle and backend == "torch":  # the only backend that may read pickle weights
+            self.backend: Backend = TorchBackend(load_model(self.name, self.task, self.config, allow_pickle=True), device)
+        else:
+            self.backend = _BACKENDS[backend](self.name, self.task, self.config, device)
         self.batch_size = batch_size
         limit = getattr(self.config, "max_position_embeddings", 512) or 512
         tok_limit = getattr(self.tokenizer, "model_max_length", limit) or limit
@@ -494,10 +503,10 @@ class Predictor:
     @classmethod
     def from_pretrained(cls, ner: str | None = None, events: str | None = None, triggers: str | None = None,
                         backend: str = "torch", device: str | None = None, batch_size: int = 32,
-                        **kwargs: Any) -> Predictor:
-        """Load published folders or Hub names (safetensors only, no remote code)."""
+                        allow_pickle: bool = False, **kwargs: Any) -> Predictor:
+        """Load published folders or Hub names (safetensors only unless ``allow_pickle``, no remote code)."""
         def load(kind: type[_Model], name: str | None) -> Any:
-            return kind(name, backend=backend, device=device, batch_size=batch_size) if name else None
+            return kind(name, backend=backend, device=device, batch_size=batch_size, allow_pickle=allow_pickle) if name else None
 
         return cls(load(TokenTagger, ner), load(SentenceClassifier, events), load(TokenTagger, triggers), **kwargs)
 
