@@ -142,6 +142,11 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency:
         vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=specials, continuing_subword_prefix="##", show_progress=False
     )
     tok.train_from_iterator(list(texts), trainer=trainer)
+    # The trainer's id order (and ties) depends on hash order: renumber by token string so the
+    # same texts always give the same tokenizer.json.
+    learned = [t for t in tok.get_vocab() if t not in specials]
+    vocab = {t: i for i, t in enumerate(specials + sorted(learned, key=lambda t: (t.startswith("##"), len(t), t)))}
+    tok.model = models.WordPiece(vocab=vocab, unk_token="[UNK]", continuing_subword_prefix="##", max_input_chars_per_word=100)
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]

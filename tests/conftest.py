@@ -1,0 +1,67 @@
+"""Shared fixtures: paths, the seed corpus, and a tiny local BERT built once per session.
+
+``tiny_model_dir`` is a random-init BERT (2 layers, hidden 128) whose WordPiece vocabulary is
+trained on data/seed.jsonl with the project's normaliser (scripts/make_tiny_model.py); any
+test that needs a base model offline can use it. ``trained_ner_dir`` is that model fine-tuned
+for NER on the seed corpus (configs/demo-ner.yaml), also built once, only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "seed.jsonl"
+SHARED_DATA = Path(os.environ.get("ARABIC_IE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def load_script(name: str):
+    """Import ``scripts/<name>.py`` as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"_script_{name}", ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def seed_docs():
+    from train.corpus import read_jsonl
+
+    docs, _ = read_jsonl(SEED)
+    return docs
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny random-init BERT + tokenizer (vocabulary from the seed corpus), built once."""
+    mk = load_script("make_tiny_model")
+    out = tmp_path_factory.mktemp("tiny") / "base"
+    return mk.build(out, mk.corpus_texts([str(SEED)]))
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_model_dir):
+    from train.tokenization import load_tokenizer
+
+    return load_tokenizer(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def trained_ner_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """The tiny model trained for NER on the seed corpus with configs/demo-ner.yaml."""
+    train = load_script("train")
+    out = tmp_path_factory.mktemp("ner") / "model"
+    rc = train.main([str(ROOT / "configs" / "demo-ner.yaml"), "--model_name_or_path", str(tiny_model_dir),
+                     "--train_file", str(SEED), "--validation_file", str(SEED), "--output_dir", str(out)])
+    assert rc == 0
+    return out
