@@ -330,7 +330,10 @@ def finish_run_dir(part: Path, output_dir: str | Path) -> None:
 
 
 def last_checkpoint(part: Path) -> str | None:
-    cks = sorted(part.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]) if p.name.split("-")[-1].isdigit() else -1)
+    """The newest complete checkpoint: Trainer writes ``trainer_state.json`` last, so a run
+    killed while saving leaves a folder without it, which is skipped."""
+    cks = [p for p in part.glob("checkpoint-*") if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()]
+    cks.sort(key=lambda p: int(p.name.split("-")[-1]))
     return str(cks[-1]) if cks else None
 
 
