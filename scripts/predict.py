@@ -64,10 +64,22 @@ def _jsonl_docs(lines: Iterator[str], source: str) -> Iterator[InputDocument]:
         yield InputDocument(str(doc_id), obj["text"], meta)
 
 
+def _jsonl_lines(path: Path) -> Iterator[str]:
+    """Lines decoded one at a time, so that a bad byte is reported with its line and file offset."""
+    offset = 0
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path}:{lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte offset "
+                                 f"{offset + exc.start})") from None
+            offset += len(raw)
+
+
 def _file_docs(path: Path, doc_id: str) -> Iterator[InputDocument]:
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        with open(path, encoding="utf-8-sig") as fh:
-            yield from _jsonl_docs(fh, str(path))
+        yield from _jsonl_docs(_jsonl_lines(path), str(path))
     else:
         yield InputDocument(doc_id, _read_text(path), {"source": str(path)})
 
@@ -166,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
                 n += 1
     except (PredictorError, InputError, OutputError) as exc:
         print(f"predict.py: {exc}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError as exc:  # standard input that is not UTF-8
+        print(f"predict.py: input is not valid UTF-8 ({exc.reason}: byte 0x{exc.object[exc.start]:02x})", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader (head, less) stopped early: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -232,3 +232,46 @@ def test_predictor_tags_and_handles_edge_texts(predictor):
     long_sentence = " ".join(["وصل الوفد الروسي إلى بنغازي 2.5 😀"] * 40)  # > 64 sub-words: windows
     for t in ["", " ", "\n\n", "\ufeff", "\u200f\u202b", ".", "ـــ", "\u064e\u0650", "😀", long_sentence]:
         check_record(t, predictor.predict_one(t))
+
+
+# --------------------------------------------------------------------------- predict.py input files
+
+
+def _predict_cli():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_script_predict_robust", ROOT / "scripts" / "predict.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_predict_input_not_utf8_or_not_json_names_file_line_and_offset(noisy_tagger_dir, tmp_path, capsys, monkeypatch):
+    import io
+
+    cli = _predict_cli()
+    first = '{"id": "a", "text": "نص"}\n'.encode()
+    cases = [
+        ("cp1256.jsonl", first + '{"id": "b", "text": "زار حفتر"}\n'.encode("cp1256"),
+         f"cp1256.jsonl:2: not valid UTF-8 (byte 0xd2 at byte offset {len(first) + 21})"),
+        ("latin1.txt", "café olé".encode("latin-1"), "latin1.txt: not valid UTF-8 (byte offset 3)"),
+        ("broken.jsonl", first + b'{"id": "b", "text": \n', "broken.jsonl:2: not valid JSON"),
+        ("array.jsonl", b"[1, 2]\n", "array.jsonl:1: text:"),
+    ]
+    for name, data, expected in cases:
+        path = tmp_path / name
+        path.write_bytes(data)
+        rc = cli.main(["--ner", str(noisy_tagger_dir), str(path), "--no-progress"])
+        err = capsys.readouterr().err
+        assert rc == 1 and expected in err and "Traceback" not in err, (name, err)
+    # a BOM at the start of a JSONL file is not part of the first document
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + first)
+    assert cli.main(["--ner", str(noisy_tagger_dir), str(path), "--no-progress"]) == 0
+    (rec,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rec["id"] == "a" and rec["text"] == "نص"
+    # standard input that is not UTF-8
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("زار حفتر".encode("cp1256")), encoding="utf-8"))
+    rc = cli.main(["--ner", str(noisy_tagger_dir), "-", "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "not valid UTF-8" in err and "Traceback" not in err
