@@ -145,3 +145,28 @@ def test_cli_process_exits_nonzero_without_traceback(tmp_path):
                        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert r.returncode == 2, r.stderr
     assert "max_seq_length: expected an integer" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_broken_training_corpus_is_reported_before_the_model_loads(train_cli, tiny_model_dir, capsys, tmp_path, monkeypatch):
+    """A corpus that is not JSON, not UTF-8 or not an object: file and line named, exit 1, no traceback."""
+    import train.modeling
+
+    def forbid(*args, **kwargs):
+        raise AssertionError("the model was loaded before the corpus was read")
+
+    monkeypatch.setattr(train.modeling, "load_token_model", forbid)
+    monkeypatch.setattr(train.modeling, "load_base_tokenizer", forbid)
+    good = SEED.read_bytes().splitlines(keepends=True)[0]
+    cases = [
+        (b'{"id": "x", "text": \n', "bad.jsonl:2: not valid JSON"),
+        (b"[1, 2]\n", "bad.jsonl:2: expected a JSON object, got list"),
+        (b'{"id": "x", "text": "\xd2\xc7\xd1"}\n', f"bad.jsonl:2: not valid UTF-8: byte 0xd2 at byte offset {len(good) + 21}"),
+    ]
+    for line, expected in cases:
+        bad = tmp_path / "bad.jsonl"
+        bad.write_bytes(good + line)
+        cfg = _config(tmp_path, model_name_or_path=str(tiny_model_dir), train_file=str(bad))
+        rc = train_cli.main([str(cfg)])
+        err = capsys.readouterr().err
+        assert rc == 1 and expected in err and "Traceback" not in err, err
+        assert not (tmp_path / "run").exists()
