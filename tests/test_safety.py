@@ -246,3 +246,24 @@ def test_model_folder_with_code_never_runs_it(tagger_dir, tmp_path, monkeypatch)
 
     assert seen, "the spy saw no loading"
     assert all(v is False for _, v in seen), [s for s in seen if s[1] is not False]
+
+
+def test_every_model_load_in_the_package_asks_for_safetensors():
+    """``AutoModel*.from_pretrained`` calls pass ``use_safetensors`` (or a kwargs dict that holds it)."""
+    import ast
+
+    offenders = []
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "from_pretrained"):
+                continue
+            owner = node.func.value
+            name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+            if not (name.startswith("AutoModel") or name.endswith(("ForTokenClassification", "ForSequenceClassification"))):
+                continue
+            keys = {k.arg for k in node.keywords}
+            if "use_safetensors" not in keys and None not in keys:  # None: a **kwargs expansion
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
