@@ -216,7 +216,7 @@ def _fail_at(monkeypatch, where: str) -> None:
 @pytest.mark.parametrize("where", ["train", "report"])
 def test_failed_run_leaves_nothing_that_looks_complete(tiny_model_dir, tmp_path, monkeypatch, where):
     out = tmp_path / "run"
-    cfg = write_config(tmp_path / "c.yaml", tiny_model_dir, out, max_steps=6)
+    cfg = write_config(tmp_path / "c.yaml", tiny_model_dir, out, max_steps=4, eval_steps=4, save_steps=4)
     _fail_at(monkeypatch, where)
     with pytest.raises(Injected):
         _train_script().main([str(cfg)])
