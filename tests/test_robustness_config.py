@@ -170,3 +170,27 @@ def test_broken_training_corpus_is_reported_before_the_model_loads(train_cli, ti
         err = capsys.readouterr().err
         assert rc == 1 and expected in err and "Traceback" not in err, err
         assert not (tmp_path / "run").exists()
+
+
+def test_empty_or_blank_training_corpus_is_said_not_crashed_on(train_cli, tiny_model_dir, capsys, tmp_path, monkeypatch):
+    """An empty file, or documents that are empty or only white space: a message, exit 1, no model loaded."""
+    import train.modeling
+
+    def forbid(*args, **kwargs):
+        raise AssertionError("the model was loaded for an empty corpus")
+
+    monkeypatch.setattr(train.modeling, "load_token_model", forbid)
+    for name, content, key in (
+        ("empty.jsonl", "", "train_file"),
+        ("blank.jsonl", '{"id": "e", "text": ""}\n{"id": "w", "text": " \\n\\t "}\n', "train_file"),
+    ):
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        cfg = _config(tmp_path, model_name_or_path=str(tiny_model_dir), train_file=str(path), validation_file=None)
+        rc = train_cli.main([str(cfg)])
+        err = capsys.readouterr().err
+        assert rc == 1 and f"{key}: {path} holds no text" in err and "Traceback" not in err, err
+    good = tmp_path / "blank.jsonl"
+    cfg = _config(tmp_path, model_name_or_path=str(tiny_model_dir), validation_file=str(good))
+    assert train_cli.main([str(cfg)]) == 1
+    assert f"validation_file: {good} holds no text" in capsys.readouterr().err

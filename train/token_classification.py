@@ -488,6 +488,10 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
     train_docs = load_docs(data_args, data_args.train_file, types, data_args.max_train_sentences)
     dev = load_docs(data_args, data_args.validation_file, types, data_args.max_eval_sentences) if data_args.validation_file else None
     test = load_docs(data_args, data_args.test_file, types, data_args.max_eval_sentences) if data_args.test_file else None
+    for key, docs in (("train_file", train_docs), ("validation_file", dev), ("test_file", test)):
+        if docs is not None and not any(d.text.strip() for d in docs):
+            raise RunError(f"{key}: {getattr(data_args, key)} holds no text to learn or evaluate on "
+                           f"({len(docs)} document(s), all empty or white space)")
     notes = [
         f"Base model: `{model_args.model_name_or_path}`; task `{data_args.task}` over `{task.span_kind}`; seed {training_args.seed}.",
         f"Train: `{data_args.train_file}` ({len(train_docs)} documents).",
