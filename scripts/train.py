@@ -29,7 +29,9 @@ def _token_task(model_args, data_args, training_args, explicit: set[str]) -> dic
 
 
 def _events_task(model_args, data_args, training_args, explicit: set[str]) -> dict:
-    raise NotImplementedError("task: events (the sentence classifier) is not wired into scripts/train.py yet")
+    from train.sentence_classification import run_events_from_args
+
+    return run_events_from_args(model_args, data_args, training_args, explicit)
 
 
 # task name -> runner(model_args, data_args, training_args, explicit_keys) -> metrics payload

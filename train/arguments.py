@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
+from .event_arguments import EventArguments
+
 CAMELBERT_MSA = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
 TASKS = ("ner", "triggers", "events")
 CROSS_VALIDATION = ("leave_one_document_out", "k_fold")
@@ -77,7 +79,7 @@ class DataArguments:
         return "events" if self.task in ("triggers", "events") else "entities"
 
 
-ARGUMENT_CLASSES: tuple[type, ...] = (ModelArguments, DataArguments, TrainingArguments)
+ARGUMENT_CLASSES: tuple[type, ...] = (ModelArguments, DataArguments, TrainingArguments, EventArguments)
 
 # Defaults that differ from TrainingArguments' own, chosen for this project.
 TRAINING_DEFAULTS: dict[str, Any] = {
@@ -186,6 +188,8 @@ def parse_config(
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from None
     model_args, data_args, training_args = parsed[0], parsed[1], parsed[2]
+    # Further classes (EventArguments, for task: events) ride along by class name.
+    data_args.extra_args = {type(p).__name__: p for p in parsed[3:]}
     check_arguments(model_args, data_args)
     return model_args, data_args, training_args
 

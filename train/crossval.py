@@ -61,6 +61,18 @@ def summarize(fold_metrics: Sequence[dict[str, Any]]) -> dict[str, Any]:
         per[t] = {f: _mean_std([r[f] for r in rows]) for f in FIGURES}
         per[t]["support"] = sum(r.get("support", 0) for r in rows)
     out["per_type"] = per
+    # Further figures a task reports (subset accuracy, any-event P/R/F1): numbers, or dicts of P/R/F1.
+    first = fold_metrics[0] if fold_metrics else {}
+    other: dict[str, Any] = {}
+    for key, val in first.items():
+        if key in ("micro", "macro", "per_type") or not all(key in m for m in fold_metrics):
+            continue
+        if isinstance(val, float):
+            other[key] = _mean_std([m[key] for m in fold_metrics])
+        elif isinstance(val, dict) and all(f in val for f in FIGURES):
+            other[key] = {f: _mean_std([m[key][f] for m in fold_metrics]) for f in FIGURES}
+    if other:
+        out["other"] = other
     return out
 
 
@@ -68,14 +80,16 @@ def _ms(d: dict[str, float]) -> str:
     return f"{100 * d['mean']:.1f} ± {100 * d['std']:.1f}"
 
 
-def render_cv_report(summary: dict[str, Any], method: str, fold_ids: Sequence[Sequence[str]], title: str, notes: Sequence[str] = ()) -> str:
+def render_cv_report(
+    summary: dict[str, Any], method: str, fold_ids: Sequence[Sequence[str]], title: str, notes: Sequence[str] = (), scoring: str | None = None
+) -> str:
     from .evaluation import MODE_NOTE
 
     lines = [
         f"# {title}",
         "",
         f"Cross-validation: `{method}`, {summary['folds']} folds; each fold's model is evaluated on its held-out documents.",
-        f"Scoring: {MODE_NOTE}. Figures are percentages, mean ± sample standard deviation over folds.",
+        f"Scoring: {scoring or MODE_NOTE}. Figures are percentages, mean ± sample standard deviation over folds.",
         "",
         *[f"- {n}" for n in notes],
         "",
@@ -85,6 +99,11 @@ def render_cv_report(summary: dict[str, Any], method: str, fold_ids: Sequence[Se
     for avg in ("micro", "macro"):
         s = summary[avg]
         lines.append(f"| {avg} | {_ms(s['precision'])} | {_ms(s['recall'])} | {_ms(s['f1'])} |")
+    for key, s in summary.get("other", {}).items():
+        if "mean" in s:
+            lines.append(f"| {key} | | | {_ms(s)} |")
+        else:
+            lines.append(f"| {key} | {_ms(s['precision'])} | {_ms(s['recall'])} | {_ms(s['f1'])} |")
     lines += ["", "Per type (folds where the type occurs):", "", "| type | precision | recall | F1 | gold entities (all folds) |", "|---|---:|---:|---:|---:|"]
     for t, s in summary["per_type"].items():
         lines.append(f"| {t} | {_ms(s['precision'])} | {_ms(s['recall'])} | {_ms(s['f1'])} | {s['support']} |")
@@ -105,6 +124,7 @@ def run_cross_validation(
     notes: Sequence[str] = (),
     overwrite: bool = False,
     resume: bool = False,
+    scoring: str | None = None,
 ) -> dict[str, Any]:
     """Train one model per fold with ``train_fold(train_docs, test_docs, fold_dir)``.
 
@@ -135,7 +155,7 @@ def run_cross_validation(
     summary = summarize(fold_metrics)
     payload = {"method": method, "folds": [{"held_out": ids, "metrics": m} for ids, m in zip(fold_ids, fold_metrics)], "summary": summary}
     atomic_write_text(part / "cv_metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
-    atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes)])
+    atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes, scoring)])
     if out.exists():
         shutil.rmtree(out)
     part.replace(out)

@@ -44,7 +44,10 @@ def multilabel_metrics(
         tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
     micro_p, micro_r, micro_f = _prf(tp_all, fp_all, fn_all)
     active = [lab for lab in labels if per_type[lab]["support"] or per_type[lab]["predicted"]]
-    macro_f = sum(per_type[lab]["f1"] for lab in active) / len(active) if active else 0.0
+
+    def _macro(key: str) -> float:
+        return sum(per_type[lab][key] for lab in active) / len(active) if active else 0.0
+
     n = len(gold_sets)
     subset = sum(1 for g, p in zip(gold_sets, pred_sets) if g == p) / n if n else 0.0
     a_tp = sum(1 for g, p in zip(gold_sets, pred_sets) if g and p)
@@ -56,16 +59,11 @@ def multilabel_metrics(
         raise ValueError(f"labels outside the label set: {unknown}")
     return {
         "sentences": n,
-        "event_sentences": sum(1 for g in gold_sets if g),
-        "micro_precision": micro_p,
-        "micro_recall": micro_r,
-        "micro_f1": micro_f,
-        "macro_f1": macro_f,
-        "macro_over_types": active,
+        "event_sentences": a_tp + a_fn,
+        "micro": {"precision": micro_p, "recall": micro_r, "f1": micro_f, "support": tp_all + fn_all},
+        "macro": {"precision": _macro("precision"), "recall": _macro("recall"), "f1": _macro("f1"), "types": active},
         "subset_accuracy": subset,
-        "any_event_precision": any_p,
-        "any_event_recall": any_r,
-        "any_event_f1": any_f,
+        "any_event": {"precision": any_p, "recall": any_r, "f1": any_f, "support": a_tp + a_fn},
         "per_type": per_type,
     }
 
@@ -85,12 +83,13 @@ def render_report(
 ) -> str:
     """A readable Markdown report of :func:`multilabel_metrics` output."""
     lines = [f"# {title}", ""]
+    mi, ma, an = metrics["micro"], metrics["macro"], metrics["any_event"]
     lines += [
         f"- sentences: {metrics['sentences']} ({metrics['event_sentences']} with at least one event)",
-        f"- micro P / R / F1: {_fmt(metrics['micro_precision'])} / {_fmt(metrics['micro_recall'])} / {_fmt(metrics['micro_f1'])}",
-        f"- macro F1: {_fmt(metrics['macro_f1'])} (over the {len(metrics['macro_over_types'])} types present in gold or predictions)",
-        f"- subset accuracy: {_fmt(metrics['subset_accuracy'])}",
-        f"- any-event detection P / R / F1: {_fmt(metrics['any_event_precision'])} / {_fmt(metrics['any_event_recall'])} / {_fmt(metrics['any_event_f1'])}",
+        f"- micro P / R / F1: {_fmt(mi['precision'])} / {_fmt(mi['recall'])} / **{_fmt(mi['f1'])}** (support {mi['support']})",
+        f"- macro P / R / F1: {_fmt(ma['precision'])} / {_fmt(ma['recall'])} / {_fmt(ma['f1'])} (over the {len(ma['types'])} types present in gold or predictions)",
+        f"- subset accuracy (exact label set, empty set included): {_fmt(metrics['subset_accuracy'])}",
+        f"- any-event detection P / R / F1: {_fmt(an['precision'])} / {_fmt(an['recall'])} / {_fmt(an['f1'])} (support {an['support']})",
     ]
     lines += [f"- {n}" for n in notes]
     lines += ["", "| type | precision | recall | F1 | support | predicted | threshold |", "|---|---|---|---|---|---|---|"]

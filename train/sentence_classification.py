@@ -14,13 +14,12 @@ bias ``MASKED_BIAS``), so they are never predicted.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
-import os
-import shutil
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from copy import deepcopy
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .event_arguments import EventArguments
 from .event_evaluation import multilabel_metrics, render_report, write_reports
-from .sentence_dataset import CONTEXT_MODES, SentenceExample, label_matrix
+from .sentence_dataset import SentenceExample, label_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -40,39 +40,6 @@ THRESHOLDS_NOTE = (
     "(strategy in threshold_strategy); labels in untrained_labels had no training examples, have a "
     "threshold above 1 and are never predicted."
 )
-
-
-@dataclass
-class EventArguments:
-    """Options of the sentence event classifier (``task: events``)."""
-
-    context: str = field(
-        default="none", metadata={"help": "Second text segment: none, previous (sentence) or headline (first line)."}
-    )
-    no_event_ratio: float | None = field(
-        default=None,
-        metadata={"help": "Keep at most this many no-event training sentences per event sentence; null keeps all."},
-    )
-    pos_weight: str = field(
-        default="none", metadata={"help": "Positive-class weights for rare types: none, balanced (neg/pos) or sqrt."}
-    )
-    pos_weight_max: float = field(default=10.0, metadata={"help": "Upper bound of a positive-class weight."})
-    threshold_strategy: str = field(
-        default="per_type", metadata={"help": "Tune one global threshold or one per type on dev data: global | per_type."}
-    )
-    default_threshold: float = field(
-        default=0.5, metadata={"help": "Threshold used during training and when a type cannot be tuned."}
-    )
-    early_stopping_patience: int = field(default=5, metadata={"help": "Evaluations without dev improvement before stopping."})
-    max_seq_length: int = field(default=256, metadata={"help": "Sub-words per sentence (+ context); the context is cut first."})
-
-    def __post_init__(self) -> None:
-        if self.context not in CONTEXT_MODES:
-            raise ValueError(f"context must be one of {CONTEXT_MODES}, got {self.context!r}")
-        if self.pos_weight not in ("none", "balanced", "sqrt"):
-            raise ValueError(f"pos_weight must be none, balanced or sqrt, got {self.pos_weight!r}")
-        if self.threshold_strategy not in ("global", "per_type"):
-            raise ValueError(f"threshold_strategy must be global or per_type, got {self.threshold_strategy!r}")
 
 
 # --------------------------------------------------------------------------- labels and weights
@@ -216,21 +183,8 @@ def predict_probabilities(
 # --------------------------------------------------------------------------- model
 
 
-def _load_tokenizer(name_or_path: str) -> Any:
-    """The project's safe tokenizer loader when present (hamza check, normaliser), else AutoTokenizer."""
-    try:
-        from .tokenization import load_tokenizer  # type: ignore[attr-defined]
-    except ImportError:
-        load_tokenizer = None
-    if load_tokenizer is not None:
-        return load_tokenizer(name_or_path)
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
-
-
-def load_classifier(name_or_path: str, labels: Sequence[str]) -> tuple[Any, Any]:
-    """Tokenizer and a fresh multi-label head with the given label names (no remote code)."""
+def load_classifier(name_or_path: str, labels: Sequence[str], allow_pickle: bool = False) -> Any:
+    """A fresh multi-label head on the base model, with the label names (no remote code)."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
     id2label, label2id = label_maps(labels)
@@ -242,8 +196,9 @@ def load_classifier(name_or_path: str, labels: Sequence[str]) -> tuple[Any, Any]
         problem_type="multi_label_classification",
         trust_remote_code=False,
     )
-    model = AutoModelForSequenceClassification.from_pretrained(name_or_path, config=config, trust_remote_code=False)
-    return _load_tokenizer(name_or_path), model
+    return AutoModelForSequenceClassification.from_pretrained(
+        name_or_path, config=config, use_safetensors=not allow_pickle, trust_remote_code=False, ignore_mismatched_sizes=True
+    )
 
 
 def mask_untrained(model: Any, labels: Sequence[str], untrained: Sequence[str]) -> None:
@@ -298,16 +253,30 @@ class MultiLabelTrainer(_Trainer):  # type: ignore[misc,valid-type]
 
 
 def _metrics_fn(labels: Sequence[str], untrained: Sequence[str], threshold: float) -> Callable[[Any], dict[str, float]]:
-    th = [NEVER_THRESHOLD if lab in set(untrained) else threshold for lab in labels]
+    """``compute_metrics``: figures at the default threshold, and micro F1 at the best global one.
+
+    The best checkpoint is chosen by the latter (``best_micro_f1``), because the saved model
+    is used with tuned thresholds; at a fixed 0.5 an early, under-confident model scores 0
+    for many epochs and early stopping would end training before it learns.
+    """
+    live = [lab not in set(untrained) for lab in labels]
 
     def compute(eval_pred: Any) -> dict[str, float]:
-        logits, gold = eval_pred.predictions, eval_pred.label_ids
-        logits = logits[0] if isinstance(logits, tuple) else logits
+        logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
         probs = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-        pred = predict_label_sets(probs, labels, dict(zip(labels, th)))
-        gsets = [tuple(lab for lab, g in zip(labels, row) if g > 0.5) for row in gold]
-        m = multilabel_metrics(gsets, pred, labels)
-        return {k: m[k] for k in ("micro_f1", "macro_f1", "subset_accuracy", "any_event_f1")}
+        gold = np.asarray(eval_pred.label_ids) > 0.5
+        th = {lab: (threshold if on else NEVER_THRESHOLD) for lab, on in zip(labels, live)}
+        gsets = [tuple(lab for lab, g in zip(labels, row) if g) for row in gold]
+        m = multilabel_metrics(gsets, predict_label_sets(probs, labels, th), labels)
+        best = tune_thresholds(probs, gold, labels, "global", untrained, threshold)
+        bm = multilabel_metrics(gsets, predict_label_sets(probs, labels, best), labels)
+        return {
+            "micro_f1": m["micro"]["f1"],
+            "macro_f1": m["macro"]["f1"],
+            "subset_accuracy": m["subset_accuracy"],
+            "any_event_f1": m["any_event"]["f1"],
+            "best_micro_f1": bm["micro"]["f1"],
+        }
 
     return compute
 
@@ -315,24 +284,10 @@ def _metrics_fn(labels: Sequence[str], untrained: Sequence[str], threshold: floa
 # --------------------------------------------------------------------------- training
 
 
-def _last_checkpoint(path: Path) -> str | None:
-    ckpts = sorted(
-        (p for p in path.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
-        key=lambda p: int(p.name.split("-")[-1]),
-    )
-    return str(ckpts[-1]) if ckpts else None
-
-
-def finalize_output(partial: Path, output: Path) -> None:
-    """Replace ``output`` by the finished ``partial`` directory (old one moved aside first)."""
-    for p in partial.glob("checkpoint-*"):
-        shutil.rmtree(p, ignore_errors=True)
-    old = output.with_name(output.name + ".old")
-    if output.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(output, old)
-    os.replace(partial, output)
-    shutil.rmtree(old, ignore_errors=True)
+def event_arguments(data_args: Any) -> EventArguments:
+    """The parsed :class:`EventArguments` of a run (defaults when the config had none)."""
+    extra = getattr(data_args, "extra_args", None) or {}
+    return extra.get("EventArguments") or EventArguments()
 
 
 def model_card(
@@ -343,8 +298,14 @@ def model_card(
     counts: dict[str, int],
     base: str,
     metrics: dict[str, Any] | None,
+    context: str = "none",
 ) -> str:
-    """README.md of the saved classifier: what it predicts, and its decision thresholds."""
+    """README.md of the saved classifier: what it predicts, how to call it, its thresholds."""
+    pair = {
+        "none": "",
+        "previous": " Give the previous sentence as `text_pair` (the model was trained with it).",
+        "headline": " Give the document's first line (its headline) as `text_pair` (the model was trained with it).",
+    }[context]
     lines = [
         "---",
         "library_name: transformers",
@@ -354,16 +315,17 @@ def model_card(
         "",
         "# Arabic news sentence event classifier (PLOVER types)",
         "",
-        f"Fine-tuned from `{base}`: multi-label classification of a sentence into the PLOVER event types it reports.",
+        f"Fine-tuned from `{base}`. Multi-label: each sentence gets the set of PLOVER event types it reports "
+        f"(possibly none).{pair}",
         "",
         "```python",
         "from transformers import pipeline",
         'clf = pipeline("text-classification", model=PATH, top_k=None)',
         "th = clf.model.config.thresholds",
-        "labels = [s['label'] for s in clf(sentence) if s['score'] >= th[s['label']]]",
+        'labels = [s["label"] for s in clf(sentence) if s["score"] >= th[s["label"]]]',
         "```",
         "",
-        f"## Decision thresholds ({strategy})",
+        f"## Decision thresholds (`{strategy}`, tuned on dev data; stored in `config.json` as `thresholds`)",
         "",
         "| type | threshold | training sentences |",
         "|---|---|---|",
@@ -374,120 +336,222 @@ def model_card(
     if metrics:
         lines += [
             "",
-            "## Evaluation (dev)",
+            f"## Evaluation ({metrics.get('evaluated_on', 'dev')})",
             "",
-            f"micro F1 {metrics['micro_f1']:.3f}, macro F1 {metrics['macro_f1']:.3f}, "
-            f"subset accuracy {metrics['subset_accuracy']:.3f}, any-event F1 {metrics['any_event_f1']:.3f} "
+            f"micro F1 {metrics['micro']['f1']:.3f}, macro F1 {metrics['macro']['f1']:.3f}, "
+            f"subset accuracy {metrics['subset_accuracy']:.3f}, any-event F1 {metrics['any_event']['f1']:.3f} "
             f"on {metrics['sentences']} sentences.",
         ]
     return "\n".join(lines) + "\n"
 
 
 def train_sentence_classifier(
-    model_name_or_path: str,
+    model_args: Any,
     train_examples: Sequence[SentenceExample],
     dev_examples: Sequence[SentenceExample] | None,
     output_dir: str | Path,
     labels: Sequence[str],
     training_args: Any,
     event_args: EventArguments | None = None,
-    resume: bool = False,
     test_examples: Sequence[SentenceExample] | None = None,
+    early_stopping_patience: int | None = 3,
+    resume: bool = False,
+    overwrite: bool = True,
+    explicit_keys: set[str] = frozenset(),
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Fine-tune, tune thresholds on dev, save model + tokenizer + reports; return the dev metrics.
+    """Fine-tune, tune thresholds on dev, save model + tokenizer + reports; return ``{split: metrics}``.
 
-    ``training_args`` is a ``transformers.TrainingArguments`` whose ``output_dir`` is ignored:
-    work happens in ``<output_dir>.partial/``, renamed to ``output_dir`` on success. With
-    ``resume``, training continues from the last checkpoint found there. Without dev data,
-    thresholds are tuned on the training sentences and there is no early stopping.
+    ``model_args`` is a ``train.arguments.ModelArguments`` (base model, tokenizer checks,
+    ``max_seq_length``); ``training_args`` a ``TrainingArguments`` whose ``output_dir`` is
+    replaced: work happens in ``<output_dir>.partial/``, renamed to ``output_dir`` on success;
+    with ``resume`` training continues from the last checkpoint there. The best checkpoint
+    is chosen by dev micro F1 at the best global threshold. Without dev data there is no
+    early stopping, and thresholds are tuned on the training sentences (the report says so).
     """
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
 
+    from .modeling import load_base_tokenizer, resolve_model
+    from .token_classification import (
+        _csv_callback_class,
+        auto_precision,
+        finish_run_dir,
+        last_checkpoint,
+        prepare_run_dir,
+    )
+
+    t0 = time.time()
     ea = event_args or EventArguments()
     labels = list(labels)
-    output = Path(output_dir)
-    partial = output.with_name(output.name + ".partial")
-    if partial.exists() and not resume:
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True, exist_ok=True)
-    set_seed(training_args.seed)
-
+    part = prepare_run_dir(output_dir, resume, overwrite)
     counts = training_counts(train_examples, labels)
     untrained = [lab for lab in labels if counts[lab] == 0]
     if untrained:
         logger.warning("event types without training examples (never predicted): %s", ", ".join(untrained))
-    tokenizer, model = load_classifier(model_name_or_path, labels)
-    train_feats = encode_examples(train_examples, tokenizer, labels, ea.max_seq_length)
-    dev = list(dev_examples) if dev_examples else []
-    dev_feats = encode_examples(dev, tokenizer, labels, ea.max_seq_length) if dev else None
 
-    callbacks = []
-    if dev_feats:
-        strategy = getattr(training_args.eval_strategy, "value", training_args.eval_strategy)
-        strategy = "epoch" if strategy == "no" else strategy
-        args = dataclasses.replace(
-            training_args,
-            output_dir=str(partial),
-            eval_strategy=strategy,
-            save_strategy=strategy,
-            load_best_model_at_end=True,
-            metric_for_best_model="micro_f1",
-            greater_is_better=True,
-            save_total_limit=training_args.save_total_limit or 2,
-        )
-        if ea.early_stopping_patience > 0:
-            callbacks.append(EarlyStoppingCallback(early_stopping_patience=ea.early_stopping_patience))
+    tokenizer = load_base_tokenizer(model_args)
+    set_seed(training_args.seed)
+    model = load_classifier(resolve_model(model_args.model_name_or_path, model_args.allow_pickle), labels, model_args.allow_pickle)
+    max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
+    train_feats = encode_examples(train_examples, tokenizer, labels, max_len)
+    dev = list(dev_examples or [])
+    dev_feats = encode_examples(dev, tokenizer, labels, max_len) if dev else None
+
+    args = deepcopy(training_args)
+    args.output_dir = str(part)
+    callbacks: list[Any] = [_csv_callback_class()(part / "logs.csv")]
+    if dev:
+        if getattr(args.eval_strategy, "value", args.eval_strategy) == "no":
+            args.eval_strategy = "epoch"
+            args.save_strategy = "epoch"
+        args.load_best_model_at_end = True
+        args.metric_for_best_model = "eval_best_micro_f1"
+        args.greater_is_better = True
+        if early_stopping_patience:
+            callbacks.append(EarlyStoppingCallback(early_stopping_patience=early_stopping_patience))
     else:
-        args = dataclasses.replace(
-            training_args, output_dir=str(partial), eval_strategy="no", load_best_model_at_end=False
-        )
+        args.eval_strategy = "no"
+        args.load_best_model_at_end = False
+        args.metric_for_best_model = None
+    auto_precision(args, set(explicit_keys))
     trainer = MultiLabelTrainer(
         model=model,
         args=args,
         train_dataset=train_feats,
         eval_dataset=dev_feats,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=_metrics_fn(labels, untrained, ea.default_threshold),
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if (args.fp16 or args.bf16) else None),
+        compute_metrics=_metrics_fn(labels, untrained, ea.default_threshold) if dev else None,
         callbacks=callbacks,
         pos_weight=positive_weights(counts, len(train_examples), ea.pos_weight, ea.pos_weight_max),
     )
-    ckpt = _last_checkpoint(partial) if resume else None
-    if resume and ckpt is None:
-        logger.warning("--resume: no checkpoint in %s, starting from the beginning", partial)
-    train_result = trainer.train(resume_from_checkpoint=ckpt)
+    train_result = trainer.train(resume_from_checkpoint=last_checkpoint(part) if resume else None)
+    if not trainer.is_world_process_zero():
+        return {}
     model = trainer.model
 
     tune_on = dev if dev else list(train_examples)
-    probs = predict_probabilities(model, tokenizer, tune_on, ea.max_seq_length)
-    gold = np.array(label_matrix(tune_on, labels)) if tune_on else np.zeros((0, len(labels)))
+    probs = predict_probabilities(model, tokenizer, tune_on, max_len, model_args.inference_batch_size)
+    gold = np.array(label_matrix(tune_on, labels), dtype=np.float64).reshape(len(tune_on), len(labels))
     thresholds = tune_thresholds(probs, gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
     mask_untrained(model, labels, untrained)
     store_thresholds(model, thresholds, ea.threshold_strategy, untrained)
 
-    pred = predict_label_sets(probs, labels, thresholds)
-    dev_metrics = multilabel_metrics([e.labels for e in tune_on], pred, labels)
-    dev_metrics["evaluated_on"] = "dev" if dev else "train (no dev data given)"
-    dev_metrics["thresholds"] = thresholds
-    dev_metrics["untrained_labels"] = untrained
-    dev_metrics["training_counts"] = counts
-    dev_metrics["train_runtime_s"] = float(train_result.metrics.get("train_runtime", float("nan")))
-    dev_metrics["best_checkpoint"] = trainer.state.best_model_checkpoint
-    dev_metrics["event_arguments"] = asdict(ea)
-    notes = [f"evaluated on: {dev_metrics['evaluated_on']}", f"thresholds tuned on the same data ({ea.threshold_strategy})"]
-    report = render_report(dev_metrics, "Sentence event classification (dev)", thresholds, untrained, notes)
-    all_metrics: dict[str, Any] = {"dev": dev_metrics}
+    evaluated_on = "dev" if dev else "train (no dev data given)"
+    splits: dict[str, dict[str, Any]] = {}
+    splits["dev"] = multilabel_metrics([e.labels for e in tune_on], predict_label_sets(probs, labels, thresholds), labels)
+    splits["dev"]["evaluated_on"] = evaluated_on
     if test_examples:
-        tp = predict_probabilities(model, tokenizer, test_examples, ea.max_seq_length)
-        test_m = multilabel_metrics([e.labels for e in test_examples], predict_label_sets(tp, labels, thresholds), labels)
-        all_metrics["test"] = test_m
-        report += "\n" + render_report(test_m, "Sentence event classification (test)", thresholds, untrained)
-
-    model.save_pretrained(partial)  # safetensors by default in transformers 5
-    tokenizer.save_pretrained(partial)
-    (partial / "README.md").write_text(
-        model_card(labels, thresholds, ea.threshold_strategy, untrained, counts, str(model_name_or_path), dev_metrics),
+        tp = predict_probabilities(model, tokenizer, test_examples, max_len, model_args.inference_batch_size)
+        splits["test"] = multilabel_metrics([e.labels for e in test_examples], predict_label_sets(tp, labels, thresholds), labels)
+    extra = {
+        "task": "events",
+        "labels": labels,
+        "thresholds": thresholds,
+        "threshold_strategy": ea.threshold_strategy,
+        "thresholds_tuned_on": evaluated_on,
+        "untrained_labels": untrained,
+        "training_counts": counts,
+        "train_sentences": len(train_examples),
+        "base_model": model_args.model_name_or_path,
+        "event_arguments": asdict(ea),
+        "train_runtime_s": round(float(train_result.metrics.get("train_runtime", 0.0)), 2),
+        "total_runtime_s": round(time.time() - t0, 2),
+        "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
+        "epochs_run": trainer.state.epoch,
+    }
+    report_notes = [*notes, f"Thresholds ({ea.threshold_strategy}) tuned on: {evaluated_on}."]
+    report = "\n".join(
+        render_report(m, f"Sentence event classification: {name}", thresholds, untrained, report_notes if name == "dev" else ())
+        for name, m in splits.items()
+    )
+    model.save_pretrained(part)  # safetensors
+    tokenizer.save_pretrained(part)
+    (part / "README.md").write_text(
+        model_card(labels, thresholds, ea.threshold_strategy, untrained, counts, str(model_args.model_name_or_path), splits["dev"], ea.context),
         encoding="utf-8",
     )
-    write_reports(partial, all_metrics, report)
-    finalize_output(partial, output)
-    return all_metrics
+    write_reports(part, {**splits, "run": extra}, report)
+    finish_run_dir(part, output_dir)
+    return splits
+
+
+EVENT_SCORING = (
+    "multi-label sentence classification: per-type, micro and macro precision/recall/F1 over sentence "
+    "labels, subset accuracy, and any-event detection; thresholds as stored in each fold's model"
+)
+
+
+def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, explicit_keys: set[str] = frozenset()) -> dict[str, Any]:
+    """The ``events`` task of ``scripts/train.py``: one run, or cross-validation by document."""
+    from .arguments import type_list
+    from .corpus import Span as _Span
+    from .crossval import run_cross_validation
+    from .sentence_dataset import SentenceDatasetStats, build_sentence_examples
+    from .token_classification import load_docs
+
+    ea = event_arguments(data_args)
+    labels = type_list(data_args)
+    keep = set(labels)
+
+    def docs_of(path: str | None, limit: int | None) -> list[Any] | None:
+        if not path:
+            return None
+        docs = load_docs(data_args, path, labels, limit)
+        for d in docs:  # a config's `labels` may name a subset of the schema's types
+            d.events = [_Span(s.start, s.end, s.label) for s in d.events if s.label in keep]
+        return docs
+
+    def examples(docs: Sequence[Any] | None, sample: bool) -> list[SentenceExample]:
+        if not docs:
+            return []
+        stats = SentenceDatasetStats()
+        out = build_sentence_examples(
+            docs, ea.context, ea.no_event_ratio if sample else None, training_args.seed, labels, stats
+        )
+        for doc_id, span in stats.crossing_triggers:
+            logger.warning("%s: trigger [%d, %d) %s crosses a sentence boundary; no sentence gets it", doc_id, span.start, span.end, span.label)
+        return out
+
+    train_docs = docs_of(data_args.train_file, data_args.max_train_sentences) or []
+    dev_docs = docs_of(data_args.validation_file, data_args.max_eval_sentences)
+    test_docs = docs_of(data_args.test_file, data_args.max_eval_sentences)
+    notes = [
+        f"Base model: `{model_args.model_name_or_path}`; task `events` (sentence classifier); seed {training_args.seed}.",
+        f"Train: `{data_args.train_file}` ({len(train_docs)} documents); context segment: {ea.context}; "
+        f"no-event ratio: {ea.no_event_ratio if ea.no_event_ratio is not None else 'all kept'}; pos_weight: {ea.pos_weight}.",
+    ]
+    common = {
+        "labels": labels,
+        "event_args": ea,
+        "early_stopping_patience": data_args.early_stopping_patience,
+        "explicit_keys": explicit_keys,
+        "notes": notes,
+    }
+    if data_args.cross_validation:
+
+        def fold(tr: list[Any], te: list[Any], fold_dir: Path) -> dict[str, Any]:
+            res = train_sentence_classifier(
+                model_args, examples(tr, True), None, fold_dir, training_args=training_args,
+                test_examples=examples(te, False), resume=False, overwrite=True, **common,
+            )
+            return res["test"]
+
+        return run_cross_validation(
+            train_docs,
+            data_args.cross_validation,
+            fold,
+            training_args.output_dir,
+            data_args.num_folds,
+            training_args.seed,
+            title="Cross-validation: events (sentence classifier)",
+            notes=notes,
+            overwrite=data_args.overwrite_output,
+            resume=data_args.resume,
+            scoring=EVENT_SCORING,
+        )
+    return train_sentence_classifier(
+        model_args, examples(train_docs, True), examples(dev_docs, False), training_args.output_dir,
+        training_args=training_args, test_examples=examples(test_docs, False),
+        resume=data_args.resume, overwrite=data_args.overwrite_output, **common,
+    )

@@ -24,8 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .corpus import Document, Span
-
-CONTEXT_MODES = ("none", "previous", "headline")
+from .event_arguments import CONTEXT_MODES
 
 
 @dataclass(frozen=True)
