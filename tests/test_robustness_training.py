@@ -72,10 +72,21 @@ def train_cmd(config: Path, *overrides: str) -> list[str]:
     return [sys.executable, str(ROOT / "scripts" / "train.py"), str(config), *overrides]
 
 
+def _is_timing(key: str) -> bool:
+    return key in TIMING_KEYS or "runtime" in key or "per_second" in key or key.endswith(("_seconds", "_time"))
+
+
+def _drop_timings(value):
+    if isinstance(value, dict):
+        return {k: _drop_timings(v) for k, v in value.items() if not _is_timing(k)}
+    if isinstance(value, list):
+        return [_drop_timings(v) for v in value]
+    return value
+
+
 def figures(metrics_path: Path) -> dict:
-    """``metrics.json`` without the wall-clock timings."""
-    m = json.loads(metrics_path.read_text(encoding="utf-8"))
-    return {k: v for k, v in m.items() if k not in TIMING_KEYS}
+    """``metrics.json`` without the wall-clock timings (at any depth)."""
+    return _drop_timings(json.loads(metrics_path.read_text(encoding="utf-8")))
 
 
 def logged_steps(logs_csv: Path, key: str) -> list[int]:
