@@ -389,6 +389,8 @@ def train_sentence_classifier(
     if untrained:
         logger.warning("event types without training examples (never predicted): %s", ", ".join(untrained))
 
+    if getattr(model_args, "cpu_threads", None):
+        torch.set_num_threads(model_args.cpu_threads)
     tokenizer = load_base_tokenizer(model_args)
     set_seed(training_args.seed)
     model = load_classifier(resolve_model(model_args.model_name_or_path, model_args.allow_pickle), labels, model_args.allow_pickle)
