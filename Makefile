@@ -24,6 +24,18 @@ test: $(VENV)
 lint: $(VENV)
 	$(VENV)/bin/ruff check train scripts tests
 
+DEMO_BASE := models/demo/base
+
+# Offline end-to-end demo: tiny BERT built from the seed corpus, NER trained and evaluated on it.
+demo: $(VENV)
+	$(PY) scripts/make_tiny_model.py $(DEMO_BASE)
+	$(PY) scripts/train.py configs/demo-ner.yaml
+	@cat runs/demo/ner/eval_report.md
+
+# Fine-tune CAMeLBERT-MSA (needs the weights: Hub cache or a local copy via model_name_or_path).
+train: $(VENV)
+	$(PY) scripts/train.py configs/ner.yaml $(ARGS)
+
 clean:
 	rm -rf models/demo runs/demo
 

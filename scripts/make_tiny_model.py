@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Build a tiny random-weight BERT and its WordPiece tokenizer, for offline demos and tests.
 
-    python scripts/make_tiny_model.py models/demo/base [--corpus data/seed.jsonl] [--text extra.txt ...]
+    python scripts/make_tiny_model.py models/demo/base [--corpus data/seed.jsonl] [--text extra.txt ...] [--conll train.txt]
 
 The vocabulary is trained on the corpus text (documents' ``text``) and any extra text files,
 with the project's tokenizer normaliser (diacritics and tatweel removed, case and hamza kept).
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out_dir")
     ap.add_argument("--corpus", action="append", help="corpus JSONL (default data/seed.jsonl); repeatable")
     ap.add_argument("--text", action="append", default=[], help="extra plain-text or .jsonl file for the vocabulary")
+    ap.add_argument("--conll", action="append", default=[], help="CoNLL/IOB2 file whose tokens join the vocabulary text")
     ap.add_argument("--vocab-size", type=int, default=4000)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
@@ -80,7 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
         return 2
-    out = build(a.out_dir, corpus_texts(files), a.vocab_size, a.hidden, a.layers, a.seed)
+    missing = [f for f in a.conll if not Path(f).is_file()]
+    if missing:
+        print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    texts = corpus_texts(files)
+    if a.conll:
+        from train.conll import read_conll
+
+        for f in a.conll:
+            texts += [d.text for d in read_conll(f)]
+    out = build(a.out_dir, texts, a.vocab_size, a.hidden, a.layers, a.seed)
     print(f"tiny model written to {out}")
     return 0
 

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             break
     if isinstance(result, dict):
         for split, m in result.items():
-            if isinstance(m, dict) and "micro" in m:
+            if split in ("dev", "test") and isinstance(m, dict) and "micro" in m:
                 print(f"{split}: entity micro-F1 {100 * m['micro']['f1']:.1f}")
         if "summary" in result:
             s = result["summary"]["micro"]["f1"]

@@ -130,3 +130,12 @@ def test_windows_cover_every_word(counts, budget, overlap):
     for w, k in enumerate(owner):
         lo, hi = wins[k]
         assert lo <= w < hi
+
+
+def test_punctuation_after_a_marked_word_stays_outside_it(tiny_tokenizer):
+    text = "مراسم تنصيبه رئيساً: نحن"
+    (s,) = encode_spans_of_text(tiny_tokenizer, text, [(0, len(text))])
+    words = [text[a:b] for a, b in zip(s.word_starts, s.word_ends)]
+    assert words == ["مراسم", "تنصيبه", "رئيساً", ":", "نحن"]
+    start = text.index("رئيساً")
+    assert word_tags(s, [Span(start, start + 6, "OCC")]) == ["O", "O", "B-OCC", "O", "O"]

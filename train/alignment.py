@@ -53,12 +53,20 @@ class EncodedSentence:
         return np.diff(np.append(self.word_first_token, len(self.token_ids)))
 
 
-def _expand_marks(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen ``[start, end)`` over diacritics/tatweel that the normaliser left out of the offsets."""
-    while start > 0 and DIACRITICS_RE.match(text[start - 1]):
-        start -= 1
-    while end < len(text) and DIACRITICS_RE.match(text[end]):
-        end += 1
+def _expand_marks(text: str, start: int, end: int, floor: int) -> tuple[int, int]:
+    """Widen a word over diacritics/tatweel that the normaliser left out of its offsets.
+
+    Only a word that starts (ends) on a word character takes marks before (after) it, and
+    never past ``floor`` (the previous word's end): punctuation after ``رئيساً`` stays ``:``.
+    """
+    from .text import is_word_char
+
+    if start < end and is_word_char(text[start]):
+        while start > floor and DIACRITICS_RE.match(text[start - 1]):
+            start -= 1
+    if start < end and is_word_char(text[end - 1]):
+        while end < len(text) and DIACRITICS_RE.match(text[end]):
+            end += 1
     return start, end
 
 
@@ -83,9 +91,11 @@ def encode_spans_of_text(tokenizer, text: str, bounds: Sequence[tuple[int, int]]
             # Sub-word offsets may not be monotone across removed characters; take the hull.
             starts = np.minimum.reduceat(offs[:, 0], first) + a
             ends = np.maximum.reduceat(offs[:, 1], first) + a
+            prev = a
             for i in range(len(starts)):
-                s, e = _expand_marks(text, int(starts[i]), int(ends[i]))
-                starts[i], ends[i] = max(s, a), min(e, b)
+                s, e = _expand_marks(text, max(int(starts[i]), prev), int(ends[i]), prev)
+                starts[i], ends[i] = s, min(e, b)
+                prev = int(ends[i])
         else:
             token_word = np.zeros(0, dtype=np.int64)
             first = np.zeros(0, dtype=np.int64)

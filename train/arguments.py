@@ -175,6 +175,9 @@ def parse_config(
     unknown = sorted(set(values) - known_keys())
     if unknown:
         raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
+    if not values.get("validation_file") or values.get("cross_validation"):
+        # No dev set to pick a checkpoint on: train for the configured epochs.
+        values.update(eval_strategy="no", load_best_model_at_end=False, metric_for_best_model=None)
     if "output_dir" not in values:
         raise ConfigError("output_dir is required (where the finished model is written)")
     from .config_check import check_types

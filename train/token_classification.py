@@ -399,6 +399,10 @@ def run_token_task(
     resume_from = last_checkpoint(part) if data_args.resume else None
     train_result = trainer.train(resume_from_checkpoint=resume_from)
     trainer.save_model(str(part))  # best model (load_best_model_at_end), safetensors + tokenizer
+    if trainer.is_world_process_zero():
+        # No pickles in a finished model directory: the arguments go to JSON instead.
+        (part / "training_args.bin").unlink(missing_ok=True)
+        (part / "training_args.json").write_text(args.to_json_string(), encoding="utf-8")
 
     splits: dict[str, dict[str, Any]] = {}
     if trainer.is_world_process_zero():
