@@ -31,6 +31,10 @@ class EventArguments:
     threshold_strategy: str = field(
         default="per_type", metadata={"help": "Tune one global threshold or one per type on dev data: global or per_type."}
     )
+    dropout: float | None = field(
+        default=None,
+        metadata={"help": "Override the base model's hidden and attention dropout for fine-tuning (null keeps it)."},
+    )
     default_threshold: float = field(
         default=0.5, metadata={"help": "Threshold before tuning, and for types that dev data cannot tune."}
     )
@@ -47,5 +51,7 @@ class EventArguments:
             raise ValueError(f"no_event_ratio: must be >= 0 or null, got {self.no_event_ratio}")
         if not 0.0 < self.default_threshold < 1.0:
             raise ValueError(f"default_threshold: must be between 0 and 1, got {self.default_threshold}")
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout: must be in [0, 1), got {self.dropout}")
         if self.pos_weight_max < 1.0:
             raise ValueError(f"pos_weight_max: must be >= 1, got {self.pos_weight_max}")

@@ -183,11 +183,12 @@ def predict_probabilities(
 # --------------------------------------------------------------------------- model
 
 
-def load_classifier(name_or_path: str, labels: Sequence[str], allow_pickle: bool = False) -> Any:
+def load_classifier(name_or_path: str, labels: Sequence[str], allow_pickle: bool = False, dropout: float | None = None) -> Any:
     """A fresh multi-label head on the base model, with the label names (no remote code)."""
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
     id2label, label2id = label_maps(labels)
+    extra = {} if dropout is None else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
     config = AutoConfig.from_pretrained(
         name_or_path,
         num_labels=len(labels),
@@ -195,6 +196,7 @@ def load_classifier(name_or_path: str, labels: Sequence[str], allow_pickle: bool
         label2id=label2id,
         problem_type="multi_label_classification",
         trust_remote_code=False,
+        **extra,
     )
     return AutoModelForSequenceClassification.from_pretrained(
         name_or_path, config=config, use_safetensors=not allow_pickle, trust_remote_code=False, ignore_mismatched_sizes=True
@@ -393,7 +395,7 @@ def train_sentence_classifier(
         torch.set_num_threads(model_args.cpu_threads)
     tokenizer = load_base_tokenizer(model_args)
     set_seed(training_args.seed)
-    model = load_classifier(resolve_model(model_args.model_name_or_path, model_args.allow_pickle), labels, model_args.allow_pickle)
+    model = load_classifier(resolve_model(model_args.model_name_or_path, model_args.allow_pickle), labels, model_args.allow_pickle, ea.dropout)
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
     train_feats = encode_examples(train_examples, tokenizer, labels, max_len)
     dev = list(dev_examples or [])
