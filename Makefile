@@ -26,11 +26,16 @@ lint: $(VENV)
 
 DEMO_BASE := models/demo/base
 
-# Offline end-to-end demo: tiny BERT built from the seed corpus, NER trained and evaluated on it.
+# Offline end-to-end demo: tiny BERT built from the seed corpus; NER, sentence events and event
+# triggers trained and evaluated on it.
 demo: $(VENV)
 	$(PY) scripts/make_tiny_model.py $(DEMO_BASE)
 	$(PY) scripts/train.py configs/demo-ner.yaml
 	@cat runs/demo/ner/eval_report.md
+	$(PY) scripts/train.py configs/demo-events.yaml
+	@cat runs/demo/events/eval_report.md
+	$(PY) scripts/train.py configs/demo-triggers.yaml
+	@cat runs/demo/triggers/eval_report.md
 
 # Fine-tune CAMeLBERT-MSA (needs the weights: Hub cache or a local copy via model_name_or_path).
 train: $(VENV)
