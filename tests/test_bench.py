@@ -1,0 +1,36 @@
+"""``scripts/bench.py --quick`` as a smoke test: it runs and writes the JSON it promises (no timings asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+ROWS = ["pipeline", "pipeline_bs32", "predictor", "predictor_onnx_int8"]
+
+
+def test_bench_quick_writes_the_figures(tmp_path):
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--json", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["name"] for r in data["rows"]] == ROWS
+    for r in data["rows"]:
+        for key in ("tokens_per_s", "docs_per_s", "agreement", "peak_mb"):
+            assert isinstance(r[key], (int, float)) and r[key] >= 0, (r["name"], key)
+        assert 0.0 <= r["agreement"] <= 1.0
+        assert r["tokens_per_s"] > 0 and r["peak_mb"] > 0
+    assert data["rows"][0]["agreement"] == 1.0  # row 1 is the reference
+    assert data["forward_limit_tokens_per_s"] > 0
+    assert data["flops_limit_gflops"] > 0
+    tr = data["training"]
+    for mode in ("dynamic_grouped", "padded_128"):
+        assert tr[mode]["tokens_per_s"] > 0
+    agree = data["label_agreement"][0]
+    assert 0.0 <= agree["onnx_int8_vs_fp32"] <= 1.0 and agree["int8_mb"] < agree["fp32_mb"]
+    assert "| predictor_onnx_int8 |" in proc.stdout
