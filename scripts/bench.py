@@ -226,7 +226,7 @@ def forward_limit(model_dir: Path, reps: int) -> float:
     import torch
     from transformers import AutoModelForTokenClassification
 
-    model = AutoModelForTokenClassification.from_pretrained(str(model_dir)).eval()
+    model = AutoModelForTokenClassification.from_pretrained(str(model_dir), use_safetensors=True, trust_remote_code=False).eval()
     gen = torch.Generator().manual_seed(0)
     ids = torch.randint(5, model.config.vocab_size, (32, 64), generator=gen)
     mask = torch.ones_like(ids)
@@ -310,7 +310,7 @@ def label_agreement(model_dir: Path, texts: Sequence[str], batch_size: int = 32)
     from train.predictor import TorchBackend, load_tokenizer
 
     tok = load_tokenizer(str(model_dir))
-    model = AutoModelForTokenClassification.from_pretrained(str(model_dir)).eval()
+    model = AutoModelForTokenClassification.from_pretrained(str(model_dir), use_safetensors=True, trust_remote_code=False).eval()
     enc = tok(list(texts), truncation=True, max_length=model.config.max_position_embeddings)["input_ids"]
     order = sorted(range(len(enc)), key=lambda i: len(enc[i]))
     backends = {"torch": TorchBackend(model, "cpu"), "onnx_fp32": OnnxBackend(model_dir / FP32_NAME, model.config),
@@ -411,7 +411,7 @@ def training_throughput(model_dir: Path, texts: Sequence[str], steps: int, batch
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         for name, pad_to_max in (("dynamic_grouped", False), ("padded_128", True)):
             torch.manual_seed(seed)
-            model = AutoModelForTokenClassification.from_pretrained(str(model_dir))
+            model = AutoModelForTokenClassification.from_pretrained(str(model_dir), use_safetensors=True, trust_remote_code=False)
             args = TrainingArguments(
                 output_dir=str(Path(tmp) / name), per_device_train_batch_size=batch_size, max_steps=steps,
                 learning_rate=5e-5, report_to=[], save_strategy="no", logging_strategy="no", seed=seed,
