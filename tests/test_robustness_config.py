@@ -194,3 +194,15 @@ def test_empty_or_blank_training_corpus_is_said_not_crashed_on(train_cli, tiny_m
     cfg = _config(tmp_path, model_name_or_path=str(tiny_model_dir), validation_file=str(good))
     assert train_cli.main([str(cfg)]) == 1
     assert f"validation_file: {good} holds no text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (ROOT / "configs").glob("*.yaml") if p.name != "schema.yaml"),
+                         ids=lambda p: p.name)
+def test_shipped_configs_pass_the_checks(path):
+    """The type checks refuse nothing that the project's own configs use."""
+    from train.arguments import ARGUMENT_CLASSES, known_keys, load_yaml_config
+    from train.config_check import check_types
+
+    raw = load_yaml_config(path)
+    assert set(raw) <= known_keys()
+    assert check_types(raw, ARGUMENT_CLASSES)[1] == []

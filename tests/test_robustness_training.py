@@ -200,11 +200,14 @@ class Injected(RuntimeError):
     pass
 
 
-def _fail_at(monkeypatch, where: str) -> None:
+def _fail_at(monkeypatch, where: str, task: str = "ner") -> None:
     """Make the run fail mid-training (``train``) or after the model is saved (``report``)."""
     import transformers
 
-    import train.token_classification as tc
+    if task == "events":
+        import train.sentence_classification as tc
+    else:
+        import train.token_classification as tc
 
     def boom(*args, **kwargs):
         raise Injected(f"injected failure at {where}")
@@ -224,11 +227,11 @@ def _fail_at(monkeypatch, where: str) -> None:
         monkeypatch.setattr(tc, "write_reports", boom)
 
 
-@pytest.mark.parametrize("where", ["train", "report"])
-def test_failed_run_leaves_nothing_that_looks_complete(tiny_model_dir, tmp_path, monkeypatch, where):
+@pytest.mark.parametrize("task,where", [("ner", "train"), ("ner", "report"), ("events", "train"), ("events", "report")])
+def test_failed_run_leaves_nothing_that_looks_complete(tiny_model_dir, tmp_path, monkeypatch, task, where):
     out = tmp_path / "run"
-    cfg = write_config(tmp_path / "c.yaml", tiny_model_dir, out, max_steps=4, eval_steps=4, save_steps=4)
-    _fail_at(monkeypatch, where)
+    cfg = write_config(tmp_path / "c.yaml", tiny_model_dir, out, task=task, max_steps=4, eval_steps=4, save_steps=4)
+    _fail_at(monkeypatch, where, task)
     with pytest.raises(Injected):
         _train_script().main([str(cfg)])
     assert not out.exists()
