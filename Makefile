@@ -27,7 +27,7 @@ lint: $(VENV)
 DEMO_BASE := models/demo/base
 
 # Offline end-to-end demo: tiny BERT built from the seed corpus; NER, sentence events and event
-# triggers trained and evaluated on it.
+# triggers trained and evaluated on it, then published to models/demo/ and run on an article.
 demo: $(VENV)
 	$(PY) scripts/make_tiny_model.py $(DEMO_BASE)
 	$(PY) scripts/train.py configs/demo-ner.yaml
@@ -36,6 +36,10 @@ demo: $(VENV)
 	@cat runs/demo/events/eval_report.md
 	$(PY) scripts/train.py configs/demo-triggers.yaml
 	@cat runs/demo/triggers/eval_report.md
+	$(MAKE) --no-print-directory publish-demo
+	$(PY) scripts/predict.py --ner models/demo/ner --events models/demo/events --triggers models/demo/triggers \
+		--no-progress --format html --output runs/demo/seed.html data/seed.jsonl
+	@echo "Published models: models/demo/{ner,events,triggers}; the seed articles as a page: runs/demo/seed.html"
 
 # Fine-tune CAMeLBERT-MSA (needs the weights: Hub cache or a local copy via model_name_or_path).
 train: $(VENV)
