@@ -125,7 +125,7 @@ def optimize_bert(path: str | Path, config: Any) -> bool:
     return True
 
 
-def quantize_int8(fp32_path: str | Path, int8_path: str | Path, per_channel: bool = False) -> Path:
+def quantize_int8(fp32_path: str | Path, int8_path: str | Path, per_channel: bool = True) -> Path:
     """Dynamic int8 quantisation: weights of MatMul, Attention and Gather (embeddings) in int8."""
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
