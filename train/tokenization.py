@@ -130,7 +130,8 @@ def load_tokenizer(name_or_path: str | Path, allow_lossy: bool = False, **kwargs
 def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency: int = 1) -> PreTrainedTokenizerFast:
     """A BERT-style WordPiece tokenizer trained on ``texts`` with the project's normaliser.
 
-    Deterministic for the same texts (the trainer breaks ties by the token string).
+    Ids are renumbered by token string; which sub-words are learned can still vary between
+    builds, because the `tokenizers` trainer breaks ties between equal merges in hash order.
     """
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.Sequence(
@@ -142,8 +143,7 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency:
         vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=specials, continuing_subword_prefix="##", show_progress=False
     )
     tok.train_from_iterator(list(texts), trainer=trainer)
-    # The trainer's id order (and ties) depends on hash order: renumber by token string so the
-    # same texts always give the same tokenizer.json.
+    # The trainer's id order depends on hash order: renumber by token string.
     learned = [t for t in tok.get_vocab() if t not in specials]
     vocab = {t: i for i, t in enumerate(specials + sorted(learned, key=lambda t: (t.startswith("##"), len(t), t)))}
     tok.model = models.WordPiece(vocab=vocab, unk_token="[UNK]", continuing_subword_prefix="##", max_input_chars_per_word=100)
