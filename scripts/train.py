@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(result, dict):
         for split, m in result.items():
             if split in ("dev", "test") and isinstance(m, dict) and "micro" in m:
-                print(f"{split}: entity micro-F1 {100 * m['micro']['f1']:.1f}")
+                print(f"{split}: micro-F1 {100 * m['micro']['f1']:.1f}")
         if "summary" in result:
             s = result["summary"]["micro"]["f1"]
             print(f"cross-validation micro-F1 {100 * s['mean']:.1f} ± {100 * s['std']:.1f} over {result['summary']['folds']} folds")

@@ -58,6 +58,8 @@ def summarize(fold_metrics: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for t in types:
         rows = [m["per_type"][t] for m in fold_metrics if t in m.get("per_type", {})]
         rows = [r for r in rows if r.get("support", 0) or r.get("precision", 0)]
+        if not rows:
+            continue  # never in any held-out fold, never predicted: no figure to report
         per[t] = {f: _mean_std([r[f] for r in rows]) for f in FIGURES}
         per[t]["support"] = sum(r.get("support", 0) for r in rows)
     out["per_type"] = per
@@ -104,7 +106,7 @@ def render_cv_report(
             lines.append(f"| {key} | | | {_ms(s)} |")
         else:
             lines.append(f"| {key} | {_ms(s['precision'])} | {_ms(s['recall'])} | {_ms(s['f1'])} |")
-    lines += ["", "Per type (folds where the type occurs):", "", "| type | precision | recall | F1 | gold entities (all folds) |", "|---|---:|---:|---:|---:|"]
+    lines += ["", "Per type (folds where the type occurs):", "", "| type | precision | recall | F1 | gold support (all folds) |", "|---|---:|---:|---:|---:|"]
     for t, s in summary["per_type"].items():
         lines.append(f"| {t} | {_ms(s['precision'])} | {_ms(s['recall'])} | {_ms(s['f1'])} | {s['support']} |")
     lines += ["", "Held-out documents per fold:", ""]
