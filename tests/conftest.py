@@ -65,3 +65,24 @@ def trained_ner_dir(tiny_model_dir, tmp_path_factory) -> Path:
                      "--train_file", str(SEED), "--validation_file", str(SEED), "--output_dir", str(out)])
     assert rc == 0
     return out
+
+
+def _train_demo(config: str, base: Path, out: Path) -> Path:
+    """Train one of the demo configs on the seed corpus (dev = train), as `make demo` does."""
+    train = load_script("train")
+    rc = train.main([str(ROOT / "configs" / config), "--model_name_or_path", str(base), "--train_file", str(SEED),
+                     "--validation_file", str(SEED), "--output_dir", str(out)])
+    assert rc == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained_events_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """The tiny model trained as a sentence event classifier with configs/demo-events.yaml."""
+    return _train_demo("demo-events.yaml", tiny_model_dir, tmp_path_factory.mktemp("events") / "model")
+
+
+@pytest.fixture(scope="session")
+def trained_triggers_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """The tiny model trained as an event-trigger tagger with configs/demo-triggers.yaml."""
+    return _train_demo("demo-triggers.yaml", tiny_model_dir, tmp_path_factory.mktemp("triggers") / "model")

@@ -103,17 +103,6 @@ def test_config_takes_event_options_and_rejects_bad_ones(tmp_path):
 # --------------------------------------------------------------------------- training on the seed corpus
 
 
-@pytest.fixture(scope="module")
-def trained_events_dir(tiny_model_dir, tmp_path_factory) -> Path:
-    """The tiny model trained as a sentence event classifier on the seed corpus (dev = train)."""
-    train = load_script("train")
-    out = tmp_path_factory.mktemp("events") / "model"
-    rc = train.main([str(DEMO_EVENTS), "--model_name_or_path", str(tiny_model_dir), "--train_file", str(SEED),
-                     "--validation_file", str(SEED), "--output_dir", str(out)])
-    assert rc == 0
-    return out
-
-
 @pytest.mark.slow
 def test_classifier_learns_the_seed_sentences(trained_events_dir: Path):
     m = json.loads((trained_events_dir / "metrics.json").read_text(encoding="utf-8"))
