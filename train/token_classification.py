@@ -17,7 +17,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,7 +150,8 @@ class SpanTagger:
         order = sorted(range(len(feats)), key=lambda i: len(feats[i].input_ids))
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
-            for idx in self._batches(order, [len(f.input_ids) for f in feats]):
+            for b in range(0, len(order), self.batch_size):
+                idx = order[b : b + self.batch_size]
                 width = max(len(feats[i].input_ids) for i in idx)
                 ids = np.full((len(idx), width), pad, dtype=np.int64)
                 mask = np.zeros((len(idx), width), dtype=np.int64)
@@ -172,19 +173,6 @@ class SpanTagger:
                     else:
                         word_pred[s][f.word_lo : f.word_hi] = got
         return [[self.tags[k] for k in p] for p in word_pred]
-
-    def _batches(self, order: Sequence[int], lengths: Sequence[int]) -> Iterator[list[int]]:
-        """Consecutive slices of ``order`` (sorted by length): ``batch_size`` windows, or more
-        while they fit in ``batch_size × 64`` sub-words, so short sentences still make large
-        matrix products (issue 8: throughput close to a fixed 32 × 64 forward pass)."""
-        budget = self.batch_size * 64
-        b = 0
-        while b < len(order):
-            n = self.batch_size
-            while b + n < len(order) and (n + 1) * lengths[order[b + n]] <= budget:
-                n += 1
-            yield list(order[b : b + n])
-            b += n
 
     def predict_documents(self, docs: Sequence[Document]) -> list[list[Span]]:
         """Spans of every document, from its stored sentences (or the project's splitter)."""
