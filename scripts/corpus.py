@@ -124,6 +124,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
     opts = {}
     if args.src == "conll":
         opts = {"layer": args.layer, "sentences_per_doc": args.sentences_per_doc or None}
+    if args.from_predictions:
+        if args.src != "labelstudio":
+            print("--from-predictions applies to --from labelstudio only", file=sys.stderr)
+            return 2
+        opts = {"from_predictions": True}
     docs, report = src.read(args.input, schema=schema, label_map=label_map, snap=args.snap,
                             annotator=args.annotator, **opts)
     from train.formats.common import check_unique_ids
@@ -170,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snap", action="store_true", help="extend spans that cut words to whole words")
     p.add_argument("--annotator", default=None, help="whose annotation to take where a task has several (default: the first)")
     p.add_argument("--as-predictions", action="store_true", help="labelstudio export: write spans as predictions to review")
+    p.add_argument("--from-predictions", action="store_true",
+                   help="labelstudio import: take each task's predictions (pre-annotations) instead of its annotations")
     p.add_argument("--layer", type=int, default=0, help="conll import: tag column of nested files (0 = first)")
     p.add_argument("--sentences-per-doc", type=int, default=20,
                    help="conll import without -DOCSTART-: sentences per document (0 = whole file)")

@@ -373,12 +373,17 @@ def test_labelstudio_export_round_trips_through_importer(tiny_models, predict_cl
     for t in tasks:
         assert t["annotations"] == [] and t["predictions"][0]["result"]
         assert all(0 <= item["score"] <= 1 for item in t["predictions"][0]["result"])
-    # An annotator accepts each pre-annotation: Label Studio then exports it as an annotation.
+    # The pre-annotations come back through the importer exactly as predict.py wrote them.
+    docs, report = get_format("labelstudio").read(tasks_path, schema=load_schema(), label_map=None, snap=False,
+                                                  from_predictions=True)
+    assert not report.errors and not report.skipped
+    # And once an annotator accepts each one, Label Studio exports it as an annotation.
     for t in tasks:
         t["annotations"] = [{"id": t["id"], "result": t.pop("predictions")[0]["result"], "was_cancelled": False}]
     accepted = tmp_path / "accepted.json"
     accepted.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
-    docs, report = get_format("labelstudio").read(accepted, schema=load_schema(), label_map=None, snap=False)
+    accepted_docs, _ = get_format("labelstudio").read(accepted, schema=load_schema(), label_map=None, snap=False)
+    assert [(d.id, d.text, d.entities, d.events) for d in accepted_docs] == [(d.id, d.text, d.entities, d.events) for d in docs]
     assert not report.errors
     assert [d.id for d in docs] == [r["id"] for r in ref]
     for d, r in zip(docs, ref):

@@ -64,7 +64,9 @@ def _task_text(task: dict, report: ImportReport, rec: int) -> str | None:
 
 
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
-         snap: bool = False, annotator: str | None = None) -> tuple[list[Document], ImportReport]:
+         snap: bool = False, annotator: str | None = None,
+         from_predictions: bool = False) -> tuple[list[Document], ImportReport]:
+    """Read a task export; ``from_predictions`` takes the pre-annotations instead of the annotations."""
     report = ImportReport(str(path), NAME)
     raw = read_json(path, report)
     if raw is None:
@@ -84,16 +86,22 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         text = _task_text(task, report, k)
         if text is None:
             continue
-        key = "annotations" if "annotations" in task else "completions" if "completions" in task else None
+        if from_predictions:
+            key = "predictions"
+        else:
+            key = "annotations" if "annotations" in task else "completions" if "completions" in task else None
         anns = task.get(key) if key else None
         if anns is None:
-            report.error(k, "annotations", "missing (Label Studio 1.x writes 'annotations', 0.x 'completions')")
+            if from_predictions:
+                report.error(k, "predictions", "missing: the task has no pre-annotations")
+            else:
+                report.error(k, "annotations", "missing (Label Studio 1.x writes 'annotations', 0.x 'completions')")
             continue
         if not isinstance(anns, list):
             report.error(k, key, f"must be a list, got {type(anns).__name__}")
             continue
         preds = task.get("predictions")
-        if isinstance(preds, list) and preds:
+        if not from_predictions and isinstance(preds, list) and preds:
             report.skipped["prediction"] += len(preds)
         live = []
         for a in anns:
