@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
@@ -103,18 +104,11 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-def _load_script(name: str):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"_script_{name}", ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
 def predict_cli():
-    return _load_script("predict")
+    return load_script("predict")
 
 
 def run_predict(cli, capsys, *args: str) -> tuple[int, str, str]:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 from train.model_card import headline_metrics, lookup, read_front_matter
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _publish_cli():
-    spec = importlib.util.spec_from_file_location("_script_publish", ROOT / "scripts" / "publish.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +79,7 @@ def check_published(folder: Path, run: Path) -> dict:
 
 
 def test_publish_three_models(runs, tmp_path):
-    cli = _publish_cli()
+    cli = load_script("publish")
     for name, run in runs.items():
         out = tmp_path / "models" / name
         assert cli.main([str(run), "--out", str(out), "--train-file", str(ROOT / "data" / "seed.jsonl")]) == 0
@@ -106,7 +101,7 @@ def test_publish_three_models(runs, tmp_path):
 
 
 def test_push_without_token_writes_nothing(runs, tmp_path, monkeypatch, capsys):
-    cli = _publish_cli()
+    cli = load_script("publish")
     monkeypatch.setattr(cli, "hub_token", lambda: None)
     out = tmp_path / "pushed"
     rc = cli.main([str(runs["ner"]), "--out", str(out), "--push", "someone/model"])
@@ -115,7 +110,7 @@ def test_push_without_token_writes_nothing(runs, tmp_path, monkeypatch, capsys):
 
 
 def test_bad_run_dir_writes_nothing(runs, tmp_path, capsys):
-    cli = _publish_cli()
+    cli = load_script("publish")
     bad = tmp_path / "bad"
     shutil.copytree(runs["ner"], bad)
     (bad / "model.safetensors").unlink()
@@ -127,7 +122,7 @@ def test_bad_run_dir_writes_nothing(runs, tmp_path, capsys):
 
 def test_demo_runs_publish_to_folders_that_load_plainly(trained_ner_dir, trained_events_dir, trained_triggers_dir, tmp_path):
     """What `make demo` does, on real training runs: publish each, then check folder and card."""
-    cli = _publish_cli()
+    cli = load_script("publish")
     for name, run in (("ner", trained_ner_dir), ("events", trained_events_dir), ("triggers", trained_triggers_dir)):
         assert cli.main([str(run), "--out", str(tmp_path / name), "--train-file", str(ROOT / "data" / "seed.jsonl")]) == 0
         front = check_published(tmp_path / name, run)

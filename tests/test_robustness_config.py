@@ -8,7 +8,6 @@ traceback.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -16,21 +15,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
 
 
-def _load_train_script():
-    spec = importlib.util.spec_from_file_location("_script_train_cfg", ROOT / "scripts" / "train.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
 def train_cli():
-    return _load_train_script()
+    return load_script("train")
 
 
 @pytest.fixture

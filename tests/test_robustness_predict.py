@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -237,19 +238,12 @@ def test_predictor_tags_and_handles_edge_texts(predictor):
 # --------------------------------------------------------------------------- predict.py input files
 
 
-def _predict_cli():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_script_predict_robust", ROOT / "scripts" / "predict.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_predict_input_not_utf8_or_not_json_names_file_line_and_offset(noisy_tagger_dir, tmp_path, capsys, monkeypatch):
     import io
 
-    cli = _predict_cli()
+    cli = load_script("predict")
     first = '{"id": "a", "text": "نص"}\n'.encode()
     cases = [
         ("cp1256.jsonl", first + '{"id": "b", "text": "زار حفتر"}\n'.encode("cp1256"),

@@ -13,7 +13,6 @@ The runs use the session's tiny random BERT and a few steps on a few sentences.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import signal
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
@@ -189,11 +189,6 @@ def test_resume_skips_a_checkpoint_cut_off_while_saving(tmp_path):
 # --------------------------------------------------------------------------- atomic output (item 4)
 
 
-def _train_script():
-    spec = importlib.util.spec_from_file_location("_script_train_faults", ROOT / "scripts" / "train.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 class Injected(RuntimeError):
@@ -233,7 +228,7 @@ def test_failed_run_leaves_nothing_that_looks_complete(tiny_model_dir, tmp_path,
     cfg = write_config(tmp_path / "c.yaml", tiny_model_dir, out, task=task, max_steps=4, eval_steps=4, save_steps=4)
     _fail_at(monkeypatch, where, task)
     with pytest.raises(Injected):
-        _train_script().main([str(cfg)])
+        load_script("train").main([str(cfg)])
     assert not out.exists()
     part = tmp_path / "run.partial"
     assert not (part / "metrics.json").exists() and not (part / "eval_report.md").exists()
@@ -244,7 +239,7 @@ def test_failed_rerun_keeps_the_earlier_finished_run(tiny_model_dir, tmp_path, m
     """overwrite_output replaces a finished run only once the new one is complete."""
     out = tmp_path / "run"
     cfg = write_config(tmp_path / "c.yaml", tiny_model_dir, out, max_steps=2, overwrite_output=True)
-    train = _train_script()
+    train = load_script("train")
     assert train.main([str(cfg)]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert "metrics.json" in before and "model.safetensors" in before

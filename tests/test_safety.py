@@ -10,24 +10,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
 TAGS = ["O", "B-PERS", "I-PERS", "B-GPE", "I-GPE"]
 
 
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(f"_script_safety_{name}", ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _seed_texts() -> list[str]:
@@ -120,7 +115,7 @@ def test_safetensors_win_and_the_pickle_is_never_opened(tagger_dir, tmp_path):
 
 
 def test_predict_refuses_pickle_and_accepts_it_with_allow_pickle(pickle_dir, capsys):
-    predict = _script("predict")
+    predict = load_script("predict")
     rc = predict.main(["--ner", str(pickle_dir), "--text", "وصل بوتين إلى موسكو.", "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 1 and "Traceback" not in err
@@ -144,7 +139,7 @@ def _train_config(tmp_path: Path, model: Path) -> Path:
 
 
 def test_train_refuses_pickle_base_model_and_accepts_it_with_allow_pickle(pickle_dir, tmp_path, capsys):
-    train = _script("train")
+    train = load_script("train")
     cfg = _train_config(tmp_path, pickle_dir)
     rc = train.main([str(cfg)])
     err = capsys.readouterr().err
