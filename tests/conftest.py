@@ -86,3 +86,32 @@ def trained_events_dir(tiny_model_dir, tmp_path_factory) -> Path:
 def trained_triggers_dir(tiny_model_dir, tmp_path_factory) -> Path:
     """The tiny model trained as an event-trigger tagger with configs/demo-triggers.yaml."""
     return _train_demo("demo-triggers.yaml", tiny_model_dir, tmp_path_factory.mktemp("triggers") / "model")
+
+
+def build_random_tagger(out: Path, tags: list[str], head_scale: float = 1.0) -> Path:
+    """A one-layer token-classification model with random weights and the project's tokenizer.
+
+    For tests of loading, offsets and spans that need no training; ``head_scale`` > 1 makes the
+    argmax vary from word to word, so B-, I- and O all occur.
+    """
+    import json
+
+    import torch
+    from transformers import BertConfig, BertForTokenClassification
+
+    from train.tokenization import train_wordpiece
+
+    texts = [json.loads(line)["text"] for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tok = train_wordpiece(texts, vocab_size=800)
+    tok.model_max_length = 64
+    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64, pad_token_id=tok.pad_token_id,
+                        id2label=dict(enumerate(tags)), label2id={t: i for i, t in enumerate(tags)})
+    torch.manual_seed(0)
+    model = BertForTokenClassification(config)
+    if head_scale != 1.0:
+        with torch.no_grad():
+            model.classifier.weight.mul_(head_scale)
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import load_script
+from conftest import build_random_tagger, load_script
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -162,25 +162,7 @@ def test_words_split_by_the_tokenizer_give_one_span(tokenizer):
 @pytest.fixture(scope="module")
 def noisy_tagger_dir(tmp_path_factory) -> Path:
     """A tiny token-classification model whose tags vary from word to word (large random head)."""
-    import torch
-    from transformers import BertConfig, BertForTokenClassification
-
-    from train.tokenization import train_wordpiece
-
-    texts = [json.loads(line)["text"] for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
-    tok = train_wordpiece(texts, vocab_size=800)
-    tok.model_max_length = 64
-    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64, pad_token_id=tok.pad_token_id,
-                        id2label=dict(enumerate(TAGS)), label2id={t: i for i, t in enumerate(TAGS)})
-    torch.manual_seed(0)
-    model = BertForTokenClassification(config)
-    with torch.no_grad():
-        model.classifier.weight.mul_(200.0)  # argmax then depends on each word: B-, I- and O all occur
-    out = tmp_path_factory.mktemp("noisy_tagger")
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    return build_random_tagger(tmp_path_factory.mktemp("noisy_tagger"), TAGS, head_scale=200.0)
 
 
 @pytest.fixture(scope="module")

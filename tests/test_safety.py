@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import load_script
+from conftest import build_random_tagger, load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
@@ -32,22 +32,7 @@ def _seed_texts() -> list[str]:
 @pytest.fixture(scope="module")
 def tagger_dir(tmp_path_factory) -> Path:
     """A tiny token-classification model (safetensors), saved with the project's tokenizer."""
-    import torch
-    from transformers import BertConfig, BertForTokenClassification
-
-    from train.tokenization import train_wordpiece
-
-    tok = train_wordpiece(_seed_texts(), vocab_size=800)
-    tok.model_max_length = 64
-    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64, pad_token_id=tok.pad_token_id,
-                        id2label=dict(enumerate(TAGS)), label2id={t: i for i, t in enumerate(TAGS)})
-    torch.manual_seed(0)
-    model = BertForTokenClassification(config)
-    out = tmp_path_factory.mktemp("tagger")
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    return build_random_tagger(tmp_path_factory.mktemp("tagger"), TAGS)
 
 
 def _pickle_only_copy(src: Path, dst: Path) -> Path:

@@ -119,6 +119,14 @@ class ImportReport:
     def warn(self, record: int | None, fld: str, message: str) -> None:
         self.problems.append(Problem(self.file, record, fld, message, level="warning"))
 
+    def note_annotator(self, multi: int, annotator: str | None, what: str, first: str) -> None:
+        """Say whose work was taken where ``multi`` records (``what``) had several; ``first`` is the default."""
+        if multi:
+            who = f"--annotator {annotator}" if annotator is not None else f"{first} (choose with --annotator)"
+            self.annotator = f"{multi} {what}; took {who}"
+        elif annotator is not None:
+            self.annotator = f"took the work of {annotator}"
+
     def summary(self) -> str:
         """A few lines for the terminal: documents, spans, skipped items, annotator, snapping."""
         head = f"{self.file}: {self.documents} document(s), {self.spans.get('entities', 0)} entities, {self.spans.get('events', 0)} events"

@@ -164,11 +164,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         doc = col.build(meta)
         if doc is not None:
             docs.append(doc)
-    if multi:
-        who = f"--annotator {annotator}" if annotator is not None else "the first annotation of each task (choose with --annotator)"
-        report.annotator = f"{multi} task(s) had several annotations; took {who}"
-    elif annotator is not None:
-        report.annotator = f"took annotations by {annotator}"
+    report.note_annotator(multi, annotator, "task(s) had several annotations", "the first annotation of each task")
     return docs, report
 
 

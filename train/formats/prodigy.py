@@ -97,9 +97,5 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         doc = col.build({"source": str(path), "line": line, **{k: v for k, v in meta.items() if k != "doc_id"}})
         if doc is not None:
             docs.append(doc)
-    if multi:
-        who = f"--annotator {annotator}" if annotator is not None else "the first accepted answer of each input (choose with --annotator)"
-        report.annotator = f"{multi} input(s) had several accepted answers; took {who}"
-    elif annotator is not None:
-        report.annotator = f"took answers by {annotator}"
+    report.note_annotator(multi, annotator, "input(s) had several accepted answers", "the first accepted answer of each input")
     return docs, report
