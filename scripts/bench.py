@@ -217,13 +217,7 @@ def flops_limit(quick: bool) -> dict[str, float]:
     n = 1024 if quick else 2048
     reps = 3 if quick else 5
     a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - t)
-    out = {"torch_mm": 2 * n**3 / best / 1e9}
+    out = {"torch_mm": 2 * n**3 / _best_seconds(lambda: torch.mm(a, b), reps) / 1e9}
     try:
         out["onnxruntime_matmul"] = _ort_matmul_gflops(a.numpy(), b.numpy(), reps)
     except Exception as exc:  # noqa: BLE001 - the torch figure stands alone then
@@ -248,13 +242,18 @@ def _ort_matmul_gflops(a: np.ndarray, b: np.ndarray, reps: int) -> float:
     sess = ort.InferenceSession(model.SerializeToString(),
                                 sess_options=opts, providers=["CPUExecutionProvider"])
     feeds = {"A": np.ascontiguousarray(a), "B": np.ascontiguousarray(b)}
-    sess.run(None, feeds)
+    return 2 * n**3 / _best_seconds(lambda: sess.run(None, feeds), reps) / 1e9
+
+
+def _best_seconds(fn, reps: int) -> float:
+    """Best wall time of ``reps`` calls of ``fn``, after one warm-up call."""
+    fn()
     best = float("inf")
     for _ in range(reps):
         t = time.perf_counter()
-        sess.run(None, feeds)
+        fn()
         best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
+    return best
 
 
 def _threads() -> int:

@@ -59,19 +59,20 @@ def tiny_tokenizer(tiny_model_dir):
 @pytest.fixture(scope="session")
 def trained_ner_dir(tiny_model_dir, tmp_path_factory) -> Path:
     """The tiny model trained for NER on the seed corpus with configs/demo-ner.yaml."""
-    train = load_script("train")
-    out = tmp_path_factory.mktemp("ner") / "model"
-    rc = train.main([str(ROOT / "configs" / "demo-ner.yaml"), "--model_name_or_path", str(tiny_model_dir),
-                     "--train_file", str(SEED), "--validation_file", str(SEED), "--output_dir", str(out)])
-    assert rc == 0
-    return out
+    return train_demo("demo-ner.yaml", tiny_model_dir, tmp_path_factory.mktemp("ner") / "model")
 
 
-def _train_demo(config: str, base: Path, out: Path) -> Path:
-    """Train one of the demo configs on the seed corpus (dev = train), as `make demo` does."""
+def train_demo(config: str, base: Path, out: Path, *overrides: str, cross_validation: bool = False) -> Path:
+    """Train a demo config on the seed corpus, as `make demo` does (dev = train).
+
+    With ``cross_validation``, leave-one-document-out instead of a dev set; ``overrides`` are
+    further ``--key value`` pairs.
+    """
     train = load_script("train")
+    dev = ["--cross_validation", "leave_one_document_out", "--validation_file", "null"] if cross_validation \
+        else ["--validation_file", str(SEED)]
     rc = train.main([str(ROOT / "configs" / config), "--model_name_or_path", str(base), "--train_file", str(SEED),
-                     "--validation_file", str(SEED), "--output_dir", str(out)])
+                     *dev, *overrides, "--output_dir", str(out)])
     assert rc == 0
     return out
 
@@ -79,13 +80,13 @@ def _train_demo(config: str, base: Path, out: Path) -> Path:
 @pytest.fixture(scope="session")
 def trained_events_dir(tiny_model_dir, tmp_path_factory) -> Path:
     """The tiny model trained as a sentence event classifier with configs/demo-events.yaml."""
-    return _train_demo("demo-events.yaml", tiny_model_dir, tmp_path_factory.mktemp("events") / "model")
+    return train_demo("demo-events.yaml", tiny_model_dir, tmp_path_factory.mktemp("events") / "model")
 
 
 @pytest.fixture(scope="session")
 def trained_triggers_dir(tiny_model_dir, tmp_path_factory) -> Path:
     """The tiny model trained as an event-trigger tagger with configs/demo-triggers.yaml."""
-    return _train_demo("demo-triggers.yaml", tiny_model_dir, tmp_path_factory.mktemp("triggers") / "model")
+    return train_demo("demo-triggers.yaml", tiny_model_dir, tmp_path_factory.mktemp("triggers") / "model")
 
 
 def build_random_tagger(out: Path, tags: list[str], head_scale: float = 1.0) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, SEED, load_script
+from conftest import ROOT, SEED, train_demo
 
 from train.event_arguments import EventArguments
 from train.event_evaluation import multilabel_metrics, render_report
@@ -165,12 +165,7 @@ def _check_cv(out: Path, figures: tuple[str, ...]) -> dict:
 
 @pytest.mark.slow
 def test_leave_one_document_out_classifier(tiny_model_dir: Path, tmp_path: Path):
-    train = load_script("train")
-    out = tmp_path / "cv-events"
-    rc = train.main([str(DEMO_EVENTS), "--model_name_or_path", str(tiny_model_dir), "--train_file", str(SEED),
-                     "--validation_file", "null", "--cross_validation", "leave_one_document_out",
-                     "--num_train_epochs", "2", "--output_dir", str(out)])
-    assert rc == 0
+    out = train_demo("demo-events.yaml", tiny_model_dir, tmp_path / "cv-events", "--num_train_epochs", "2", cross_validation=True)
     payload = _check_cv(out, ("micro", "macro", "subset_accuracy", "any_event", "CONSULT"))
     s = payload["summary"]
     assert s["micro"]["f1"]["n"] == 5 and s["micro"]["f1"]["std"] >= 0
@@ -180,12 +175,7 @@ def test_leave_one_document_out_classifier(tiny_model_dir: Path, tmp_path: Path)
 
 @pytest.mark.slow
 def test_leave_one_document_out_trigger_tagger(tiny_model_dir: Path, tmp_path: Path):
-    train = load_script("train")
-    out = tmp_path / "cv-triggers"
-    rc = train.main([str(DEMO_TRIGGERS), "--model_name_or_path", str(tiny_model_dir), "--train_file", str(SEED),
-                     "--validation_file", "null", "--cross_validation", "leave_one_document_out",
-                     "--num_train_epochs", "2", "--output_dir", str(out)])
-    assert rc == 0
+    out = train_demo("demo-triggers.yaml", tiny_model_dir, tmp_path / "cv-triggers", "--num_train_epochs", "2", cross_validation=True)
     payload = _check_cv(out, ("micro", "macro"))
     fold = json.loads((out / "fold-0" / "metrics.json").read_text(encoding="utf-8"))
     assert set(fold["types"]) <= set(EVENT_TYPES) if "types" in fold else True

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED, load_script
+from conftest import ROOT, SEED, load_script, train_demo
 
 from train.corpus import read_jsonl
 from train.text import is_word_boundary
@@ -83,12 +83,7 @@ def test_same_seed_same_metrics(tiny_model_dir: Path, tmp_path: Path):
 
 
 def test_leave_one_document_out_report(tiny_model_dir: Path, tmp_path: Path):
-    train = load_script("train")
-    out = tmp_path / "cv"
-    rc = train.main([str(DEMO), "--model_name_or_path", str(tiny_model_dir), "--train_file", str(SEED),
-                     "--validation_file", "null", "--cross_validation", "leave_one_document_out",
-                     "--num_train_epochs", "6", "--output_dir", str(out)])
-    assert rc == 0
+    out = train_demo("demo-ner.yaml", tiny_model_dir, tmp_path / "cv", "--num_train_epochs", "6", cross_validation=True)
     report = (out / "cv_report.md").read_text(encoding="utf-8")
     payload = json.loads((out / "cv_metrics.json").read_text(encoding="utf-8"))
     assert payload["summary"]["folds"] == 5 and len(payload["folds"]) == 5
