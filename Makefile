@@ -5,14 +5,37 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup test lint demo train clean publish-demo
+.PHONY: setup test test-fast lint lock demo train clean publish-demo
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions the suite is green with (every package, direct and transitive) are in
+# requirements.lock, made from pyproject.toml by `make lock`; setup installs from it.
+LOCK := requirements.lock
+PIP_VERSION := 26.3
+UV_VERSION := 0.13.9
+TORCH_VERSION := 2.13.0
+
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PY_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
+	$(PY) -m pip install --quiet -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Re-resolve every dependency from pyproject.toml (the dev extra included) to the newest versions
+# it allows, with torch held at the CPU build that setup installs; commit the result on its own.
+# The resolver lives in its own small venv, so a lock can be made before .venv exists.
+LOCK_VENV := .venv-lock
+lock:
+	test -x $(LOCK_VENV)/bin/uv || ($(PY_BOOT) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION))
+	echo "torch==$(TORCH_VERSION)" > $(LOCK_VENV)/torch-constraint.txt
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra dev --quiet --no-header --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 -c $(LOCK_VENV)/torch-constraint.txt \
+		$(if $(wildcard /opt/wheels),--find-links /opt/wheels) -o $(LOCK).tmp
+	sed -e 's/^torch==$(TORCH_VERSION)+cpu$$/torch==$(TORCH_VERSION)/' $(LOCK).tmp > $(LOCK).new
+	(echo "# Every package of the CPU install, pinned. Made by \`make lock\` (uv pip compile pyproject.toml --extra dev);"; \
+	 echo "# torch is installed first by \`make setup\` (the CPU build, $(TORCH_VERSION))."; cat $(LOCK).new) > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK) && rm -f $(LOCK).new
 
 $(VENV): $(VENV)/.installed
 
