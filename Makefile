@@ -41,8 +41,13 @@ $(VENV): $(VENV)/.installed
 
 setup: $(VENV)
 
+# The whole suite, one worker per core; tests that share a trained model run in one worker.
 test: $(VENV)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
+
+# The edit-test loop: no training, no servers (tests marked slow or server are left out).
+test-fast: $(VENV)
+	$(PY) -m pytest -q -n auto -m "not slow and not server"
 
 lint: $(VENV)
 	$(VENV)/bin/ruff check train scripts tests

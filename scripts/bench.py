@@ -113,7 +113,7 @@ def build_model(out: Path, texts: Sequence[str], quick: bool, seed: int = 0) -> 
     from train.tokenization import train_wordpiece
 
     labels = entity_labels()
-    size = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024) if quick else \
+    size = dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=512) if quick else \
         dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)
     config = BertConfig(vocab_size=30000, max_position_embeddings=512, type_vocab_size=2, **size,
                         num_labels=len(labels), id2label=dict(enumerate(labels)),
@@ -579,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
 
-    max_sentences = args.max_sentences or (32 if args.quick else None)
+    max_sentences = args.max_sentences or (16 if args.quick else None)
     steps = args.train_steps or (3 if args.quick else 16)
     all_docs, source = load_documents(Path(args.news) if args.news else None)
     docs = limit_documents(all_docs, max_sentences)

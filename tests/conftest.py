@@ -21,8 +21,24 @@ SHARED_DATA = Path(os.environ.get("ARABIC_IE_SHARED_DATA", ROOT.parent / "shared
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One pytest worker per core (make test): each worker, and the trainings it starts, on one thread.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+# The tests that use one model trained by a session fixture run in one pytest-xdist worker, so
+# each of these trainings happens once per run, not once per worker.
+TRAINED_FIXTURES = ("trained_ner_dir", "trained_events_dir", "trained_triggers_dir")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = [f for f in TRAINED_FIXTURES if f in getattr(item, "fixturenames", ())]
+        if used and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(used[0]))
 
 
 def load_script(name: str):

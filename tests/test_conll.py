@@ -159,7 +159,6 @@ def test_round_trip_built_documents(tmp_path):
     _assert_round_trip([d1, d2], tmp_path)
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="data/seed.jsonl is not there yet")
 def test_round_trip_seed(tmp_path):
     docs, _ = read_jsonl(SEED)
     _assert_round_trip(docs, tmp_path)

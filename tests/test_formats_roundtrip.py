@@ -61,7 +61,6 @@ def test_round_trip_built_documents_with_emoji(fmt, tmp_path):
     assert_same(docs, round_trip(fmt, docs, tmp_path))
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="data/seed.jsonl is not annotated yet")
 @pytest.mark.parametrize("fmt", EXACT)
 def test_round_trip_seed(fmt, tmp_path):
     docs, _ = read_jsonl(SEED)

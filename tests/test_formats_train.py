@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,25 +16,8 @@ FX = ROOT / "tests" / "fixtures" / "formats"
 pytestmark = pytest.mark.slow
 
 
-def _tiny_model(request, tmp_path_factory) -> Path:
-    """The NER engineer's session fixture when there is one, else a tiny model built here."""
-    try:
-        return Path(request.getfixturevalue("tiny_model_dir"))
-    except pytest.FixtureLookupError:
-        pass
-    spec = importlib.util.spec_from_file_location("make_tiny_model", ROOT / "scripts" / "make_tiny_model.py")
-    if spec is None or not (ROOT / "scripts" / "make_tiny_model.py").is_file():
-        pytest.skip("scripts/make_tiny_model.py is not there yet")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    texts = [line for line in (FX / "doccano.jsonl").read_text(encoding="utf-8").splitlines()]
-    return mod.build(tmp_path_factory.mktemp("tiny") / "base", texts, vocab_size=300, hidden=32, layers=1, max_len=128)
-
-
-def test_convert_doccano_then_train_tiny_ner(request, tmp_path_factory, tmp_path):
-    if not (ROOT / "scripts" / "train.py").is_file() or importlib.util.find_spec("train.token_classification") is None:
-        pytest.skip("the training entry point (scripts/train.py) is not there yet")
-    model_dir = _tiny_model(request, tmp_path_factory)
+def test_convert_doccano_then_train_tiny_ner(tiny_model_dir, tmp_path):
+    model_dir = tiny_model_dir
     corpus = tmp_path / "from_doccano.jsonl"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "corpus.py"), "convert", "--from", "doccano", "--to", "jsonl",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, SEED, load_script
+from conftest import SEED, load_script
 
 FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
@@ -170,7 +170,3 @@ def test_export_cli_sequence_classifier_and_errors(tiny_model_dir, tmp_path, cap
     assert (d / INT8_NAME).is_file()
     assert cli.main([str(tmp_path / "missing")]) == 2
     assert "not a folder" in capsys.readouterr().err
-
-
-def test_root_is_the_repository():
-    assert (ROOT / "scripts" / "export_onnx.py").is_file()

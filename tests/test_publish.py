@@ -120,27 +120,18 @@ def test_bad_run_dir_writes_nothing(runs, tmp_path, capsys):
     assert not out.exists() and not any(p.name.startswith(".out") for p in tmp_path.iterdir())
 
 
-def test_demo_runs_publish_to_folders_that_load_plainly(trained_ner_dir, trained_events_dir, trained_triggers_dir, tmp_path):
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xdist_group(f"trained_{n}_dir"))
+                                  for n in ("ner", "events", "triggers")])
+def test_demo_runs_publish_to_folders_that_load_plainly(name, request, tmp_path):
     """What `make demo` does, on real training runs: publish each, then check folder and card."""
     cli = load_script("publish")
-    for name, run in (("ner", trained_ner_dir), ("events", trained_events_dir), ("triggers", trained_triggers_dir)):
-        assert cli.main([str(run), "--out", str(tmp_path / name), "--train-file", str(ROOT / "data" / "seed.jsonl")]) == 0
-        front = check_published(tmp_path / name, run)
-        assert front["pipeline_tag"] == ("text-classification" if name == "events" else "token-classification")
+    run = request.getfixturevalue(f"trained_{name}_dir")
+    assert cli.main([str(run), "--out", str(tmp_path / name), "--train-file", str(ROOT / "data" / "seed.jsonl")]) == 0
+    front = check_published(tmp_path / name, run)
+    assert front["pipeline_tag"] == ("text-classification" if name == "events" else "token-classification")
 
 
 def test_demo_trigger_tagger_learns(trained_triggers_dir):
     """The trigger tagger (the NER code path over `events`) fits the seed triggers."""
     m = json.loads((trained_triggers_dir / "metrics.json").read_text(encoding="utf-8"))
     assert m["dev"]["micro"]["f1"] >= 0.9
-
-
-DEMO = {name: (ROOT / "runs" / "demo" / name, ROOT / "models" / "demo" / name) for name in ("ner", "events", "triggers")}
-
-
-@pytest.mark.skipif(not all(p.is_dir() and r.is_dir() for r, p in DEMO.values()),
-                    reason="run `make demo` first: it publishes models/demo/{ner,events,triggers}")
-@pytest.mark.parametrize("name", sorted(DEMO))
-def test_demo_models_as_published(name):
-    run, folder = DEMO[name]
-    check_published(folder, run)

@@ -67,7 +67,7 @@ def assert_sound_spans(text: str, spans: list[tuple[int, int, str]], where: str 
         assert is_word_char(text[start]) and is_word_char(text[end - 1]), (where, text[start:end])
         assert start == 0 or not is_word_char(text[start - 1]), (where, "starts inside a word", text[start:end])
         assert end == len(text) or not is_word_char(text[end]), (where, "ends inside a word", text[start:end])
-        assert label in TYPES or label, (where, label)
+        assert label in TYPES, (where, label)
     ordered = sorted(spans)
     for (a0, a1, la), (b0, b1, lb) in zip(ordered, ordered[1:]):
         assert a1 <= b0, (where, "overlap", (a0, a1, la, text[a0:a1]), (b0, b1, lb, text[b0:b1]))

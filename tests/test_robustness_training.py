@@ -26,7 +26,7 @@ from conftest import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
-MAX_STEPS = 10
+MAX_STEPS = 6
 SAVE_STEPS = 2
 TIMING_KEYS = {"train_runtime_s", "total_runtime_s"}
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1",

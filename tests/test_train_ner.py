@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from conftest import ROOT, SEED, load_script, train_demo
 
 from train.corpus import read_jsonl
@@ -65,25 +64,11 @@ def test_span_tagger_matches_gold_on_training_docs(trained_ner_dir: Path, seed_d
         for s in spans:
             assert is_word_boundary(d.text, s.start) and is_word_boundary(d.text, s.end)
     texts = tagger.predict_texts([seed_docs[0].text])
-    assert texts[0] == pred[0] or len(set(texts[0]) & set(pred[0])) > 0.9 * len(pred[0])
-
-
-def test_same_seed_same_metrics(tiny_model_dir: Path, tmp_path: Path):
-    train = load_script("train")
-    outs = []
-    for k in range(2):
-        out = tmp_path / f"run{k}"
-        rc = train.main([str(DEMO), "--model_name_or_path", str(tiny_model_dir), "--train_file", str(SEED),
-                         "--validation_file", str(SEED), "--output_dir", str(out), "--num_train_epochs", "2",
-                         "--max_train_sentences", "30"])
-        assert rc == 0
-        m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-        outs.append((m["dev"]["micro"], m["dev"]["per_type"], (out / "model.safetensors").read_bytes()))
-    assert outs[0] == outs[1]
+    assert texts[0] == pred[0]
 
 
 def test_leave_one_document_out_report(tiny_model_dir: Path, tmp_path: Path):
-    out = train_demo("demo-ner.yaml", tiny_model_dir, tmp_path / "cv", "--num_train_epochs", "6", cross_validation=True)
+    out = train_demo("demo-ner.yaml", tiny_model_dir, tmp_path / "cv", "--max_steps", "30", cross_validation=True)
     report = (out / "cv_report.md").read_text(encoding="utf-8")
     payload = json.loads((out / "cv_metrics.json").read_text(encoding="utf-8"))
     assert payload["summary"]["folds"] == 5 and len(payload["folds"]) == 5
@@ -98,22 +83,6 @@ def test_leave_one_document_out_report(tiny_model_dir: Path, tmp_path: Path):
     assert not Path(str(out) + ".partial").exists()
 
 
-@pytest.mark.parametrize(
-    "override, message",
-    [
-        (["--no_such_key", "1"], "no_such_key"),
-        (["--train_file", "data/missing.jsonl"], "train_file"),
-        (["--labels", "[PERS,ALIEN]"], "ALIEN"),
-        (["--task", "parse"], "task"),
-    ],
-)
-def test_bad_config_fails_before_loading_a_model(override, message, tmp_path, capsys):
-    train = load_script("train")
-    rc = train.main([str(DEMO), "--model_name_or_path", str(tmp_path / "nowhere"), "--output_dir", str(tmp_path / "o"), *override])
-    assert rc == 2
-    assert message in capsys.readouterr().err
-
-
 def test_missing_base_model_says_how_to_fix(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     train = load_script("train")
@@ -121,15 +90,3 @@ def test_missing_base_model_says_how_to_fix(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert rc == 3 and "make demo" in err and "local" in err
     assert not (tmp_path / "o").exists() and not (tmp_path / "o.partial").exists()
-
-
-def test_pickle_only_base_model_refused(tiny_model_dir, tmp_path, capsys):
-    import shutil
-
-    base = tmp_path / "binonly"
-    shutil.copytree(tiny_model_dir, base)
-    (base / "model.safetensors").unlink()
-    (base / "pytorch_model.bin").write_bytes(b"not really")
-    train = load_script("train")
-    rc = train.main([str(DEMO), "--model_name_or_path", str(base), "--output_dir", str(tmp_path / "o")])
-    assert rc == 3 and "allow_pickle" in capsys.readouterr().err

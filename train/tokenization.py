@@ -21,11 +21,13 @@ a saved ``BertTokenizer`` rebuilds its pipeline from its arguments and drops the
 
 from __future__ import annotations
 
+import heapq
 import json
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from .text import DIACRITICS_PATTERN
@@ -127,11 +129,80 @@ def load_tokenizer(name_or_path: str | Path, allow_lossy: bool = False, **kwargs
     return prepare_tokenizer(tok, allow_lossy=allow_lossy)
 
 
+def _wordpiece_vocab(words: Counter[str], vocab_size: int, min_frequency: int, specials: list[str]) -> list[str]:
+    """WordPiece (BPE-style) merges over word counts, with every tie broken by token string.
+
+    The ``tokenizers`` trainer breaks ties in hash order, which differs from process to
+    process, so two builds from the same text learned different sub-words (and the tiny
+    models' learning tests passed or failed by chance). Here the most frequent pair wins,
+    and among equal counts the smallest ``(left, right)`` pair: the same text always gives
+    the same vocabulary.
+    """
+    names = sorted(words)
+    seqs = [[w[0], *("##" + c for c in w[1:])] for w in names]
+    freqs = [words[w] for w in names]
+    vocab = list(specials)
+    known = set(vocab)
+    for sym in sorted({s for seq in seqs for s in seq}):
+        if sym not in known:
+            vocab.append(sym)
+            known.add(sym)
+    counts: Counter[tuple[str, str]] = Counter()
+    where: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for i, seq in enumerate(seqs):
+        for pair in zip(seq, seq[1:]):
+            counts[pair] += freqs[i]
+            where[pair].add(i)
+    heap = [(-c, a, b) for (a, b), c in counts.items()]
+    heapq.heapify(heap)
+    while len(vocab) < vocab_size and heap:
+        neg, a, b = heapq.heappop(heap)
+        if counts.get((a, b), 0) != -neg or -neg <= 0:
+            continue  # stale entry: the pair's count changed since it was pushed
+        if -neg < min_frequency:
+            break
+        merged = a + b[2:]
+        if merged not in known:
+            vocab.append(merged)
+            known.add(merged)
+        changed: set[tuple[str, str]] = set()
+        for i in sorted(where.pop((a, b), ())):
+            seq, f = seqs[i], freqs[i]
+            for pair in zip(seq, seq[1:]):
+                counts[pair] -= f
+                changed.add(pair)
+            out: list[str] = []
+            k = 0
+            while k < len(seq):
+                if k + 1 < len(seq) and seq[k] == a and seq[k + 1] == b:
+                    out.append(merged)
+                    k += 2
+                else:
+                    out.append(seq[k])
+                    k += 1
+            old_pairs = set(zip(seq, seq[1:]))
+            new_pairs = set(zip(out, out[1:]))
+            for pair in zip(out, out[1:]):
+                counts[pair] += f
+                changed.add(pair)
+            for pair in old_pairs - new_pairs:
+                where[pair].discard(i)
+            for pair in new_pairs:
+                where[pair].add(i)
+            seqs[i] = out
+        counts.pop((a, b), None)
+        for pair in sorted(changed):
+            c = counts.get(pair, 0)
+            if c > 0 and pair != (a, b):
+                heapq.heappush(heap, (-c, *pair))
+    return vocab
+
+
 def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency: int = 1) -> PreTrainedTokenizerFast:
     """A BERT-style WordPiece tokenizer trained on ``texts`` with the project's normaliser.
 
-    Ids are renumbered by token string; which sub-words are learned can still vary between
-    builds, because the `tokenizers` trainer breaks ties between equal merges in hash order.
+    Deterministic: the same texts give the same vocabulary and ids in every process (see
+    :func:`_wordpiece_vocab`), so the tiny test and demo models are the same on every build.
     """
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.Sequence(
@@ -139,12 +210,12 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency:
     )
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=specials, continuing_subword_prefix="##", show_progress=False
-    )
-    tok.train_from_iterator(list(texts), trainer=trainer)
-    # The trainer's id order depends on hash order: renumber by token string.
-    learned = [t for t in tok.get_vocab() if t not in specials]
+    words: Counter[str] = Counter()
+    for text in texts:
+        normalized = tok.normalizer.normalize_str(text)
+        words.update(w for w, _ in tok.pre_tokenizer.pre_tokenize_str(normalized) if len(w) <= 100)
+    learned = _wordpiece_vocab(words, vocab_size, min_frequency, specials)[len(specials):]
+    # Ids by token string, so the order is readable and stable.
     vocab = {t: i for i, t in enumerate(specials + sorted(learned, key=lambda t: (t.startswith("##"), len(t), t)))}
     tok.model = models.WordPiece(vocab=vocab, unk_token="[UNK]", continuing_subword_prefix="##", max_input_chars_per_word=100)
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
