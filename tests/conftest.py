@@ -39,6 +39,8 @@ def pytest_collection_modifyitems(config, items):
         used = [f for f in TRAINED_FIXTURES if f in getattr(item, "fixturenames", ())]
         if used and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(used[0]))
+        if used or item.get_closest_marker("xdist_group") or "trained_ner" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)  # needs a trained model: not in make test-fast
 
 
 def load_script(name: str):

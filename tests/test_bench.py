@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # trains, exports or benchmarks a model
 
 ROWS = ["pipeline", "pipeline_bs32", "predictor", "predictor_onnx_int8"]
 

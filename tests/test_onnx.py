@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from conftest import SEED, load_script
 
+pytestmark = pytest.mark.slow  # trains, exports or benchmarks a model
+
 FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 

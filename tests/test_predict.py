@@ -209,6 +209,7 @@ def test_offsets_point_into_text_with_diacritics_and_crlf(tiny_models, predict_c
     assert rec["entities"] and len(rec["sentences"]) == 4
 
 
+@pytest.mark.slow
 def test_long_document_is_not_truncated(tiny_models):
     """200,000 characters in one document: every sentence is read, up to the last one."""
     from train.predictor import Predictor
@@ -349,6 +350,7 @@ def test_corpus_conll_and_doccano_formats(tiny_models, predict_cli, capsys, tmp_
                 assert [d.text[s.start:s.end].split() for s in d.entities] == [e["text"].split() for e in r["entities"]]
 
 
+@pytest.mark.slow
 def test_labelstudio_export_round_trips_through_importer(tiny_models, predict_cli, capsys, tmp_path):
     from train.formats import get_format
     from train.schema import load_schema

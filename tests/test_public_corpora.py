@@ -44,6 +44,7 @@ def test_wojood_counts_and_outer_layer_in_our_schema():
 
 
 @needs_aner
+@pytest.mark.slow
 def test_tiny_model_on_anercorp_subset(tmp_path):
     mk = load_script("make_tiny_model")
     from train.conll import read_conll

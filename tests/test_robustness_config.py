@@ -133,6 +133,7 @@ def test_config_file_itself_broken(train_cli, no_model_loading, capsys, tmp_path
     assert "config file not found" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_process_exits_nonzero_without_traceback(tmp_path):
     """The real process: exit status 2, one line naming the key, no traceback."""
     cfg = _config(tmp_path, max_seq_length="long")

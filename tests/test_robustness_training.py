@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from conftest import load_script
 
+pytestmark = pytest.mark.slow  # trains, exports or benchmarks a model
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
 MAX_STEPS = 6

@@ -74,6 +74,7 @@ def test_prepare_is_idempotent(tiny_model_dir, tiny_tokenizer):
     assert n1 == n2
 
 
+@pytest.mark.slow
 def test_tiny_model_covers_its_texts_with_the_requested_shape(tmp_path):
     """The tiny base model: 2 layers, hidden 128, a vocabulary learned from its texts, the same on every build.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, SEED, load_script, train_demo
 
 from train.corpus import read_jsonl
@@ -67,6 +68,7 @@ def test_span_tagger_matches_gold_on_training_docs(trained_ner_dir: Path, seed_d
     assert texts[0] == pred[0]
 
 
+@pytest.mark.slow
 def test_leave_one_document_out_report(tiny_model_dir: Path, tmp_path: Path):
     out = train_demo("demo-ner.yaml", tiny_model_dir, tmp_path / "cv", "--max_steps", "30", cross_validation=True)
     report = (out / "cv_report.md").read_text(encoding="utf-8")
