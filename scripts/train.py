@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except (LossyTokenizerError, FileExistsError, NotImplementedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_RUN
+    except (BaseModelNotFound, UnsafeWeights) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_MODEL
     except Exception as exc:
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 

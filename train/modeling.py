@@ -17,6 +17,7 @@ the project never substitutes another model.
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -300,6 +301,13 @@ def weights_kwargs(base: BaseModel) -> dict[str, Any]:
     return {"use_safetensors": base.safetensors, "weights_only": True, "trust_remote_code": False, **base.load_kwargs()}
 
 
+def refused_pickle(base: BaseModel, exc: Exception) -> UnsafeWeights:
+    """torch's weights-only loader refused an allowed pickle: it holds more than tensors."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return UnsafeWeights(f"{base.describe()}: torch's weights-only loader refused the pickle weights, which hold "
+                         f"more than tensors ({first}); use safetensors weights instead.")
+
+
 def load_token_model(model_args, tags: list[str]):
     """A token-classification head on the base model, with ``id2label``/``label2id`` set."""
     from transformers import AutoConfig, AutoModelForTokenClassification
@@ -309,6 +317,9 @@ def load_token_model(model_args, tags: list[str]):
     label2id = {t: i for i, t in enumerate(tags)}
     config = AutoConfig.from_pretrained(base.name, num_labels=len(tags), id2label=id2label, label2id=label2id,
                                         trust_remote_code=False, **base.load_kwargs())
-    return AutoModelForTokenClassification.from_pretrained(
-        base.name, config=config, ignore_mismatched_sizes=True, **weights_kwargs(base)
-    )
+    try:
+        return AutoModelForTokenClassification.from_pretrained(
+            base.name, config=config, ignore_mismatched_sizes=True, **weights_kwargs(base)
+        )
+    except pickle.UnpicklingError as exc:
+        raise refused_pickle(base, exc) from None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from copy import deepcopy
@@ -383,7 +384,7 @@ def train_sentence_classifier(
     """
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
 
-    from .modeling import load_base_tokenizer, resolve_base_model, weights_kwargs
+    from .modeling import load_base_tokenizer, refused_pickle, resolve_base_model, weights_kwargs
     from .token_classification import (
         _csv_callback_class,
         auto_precision,
@@ -407,7 +408,10 @@ def train_sentence_classifier(
     tokenizer = load_base_tokenizer(model_args)
     set_seed(training_args.seed)
     base = resolve_base_model(model_args)
-    model = load_classifier(base.name, labels, model_args.allow_pickle, ea.dropout, **weights_kwargs(base))
+    try:
+        model = load_classifier(base.name, labels, model_args.allow_pickle, ea.dropout, **weights_kwargs(base))
+    except pickle.UnpicklingError as exc:
+        raise refused_pickle(base, exc) from None
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
     train_feats = encode_examples(train_examples, tokenizer, labels, max_len)
     dev = list(dev_examples or [])
