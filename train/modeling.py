@@ -172,6 +172,27 @@ def _cached_files(name: str, commit: str, cache_dir: str | None) -> set[str]:
             if isinstance(try_to_load_from_cache(name, f, cache_dir=cache_dir, revision=commit), str)}
 
 
+def _fetch_config(name: str, revision: str, token: str | None, cache_dir: str | None, where: str) -> str | None:
+    """Download config.json by the revision's name, so that the cache maps the revision to its
+    commit and a later offline run finds it; returns that commit."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        path = hf_hub_download(name, "config.json", revision=revision, token=token, cache_dir=cache_dir)
+    except HfHubHTTPError as exc:
+        raise _hub_error(exc, name, revision, _endpoint(), cache_dir) from None
+    except OSError as exc:  # the network went away between two requests
+        raise _hub_error(exc, name, revision, _endpoint(), cache_dir) from None
+    return Path(path).parent.name
+
+
+def _endpoint() -> str:
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT
+
+
 def _conversion_branch(api, name: str) -> str | None:
     """The open safetensors-conversion pull request of ``name`` (``refs/pr/N``), when the Hub has one."""
     try:
@@ -255,11 +276,11 @@ def _resolve_hub(name: str, allow_pickle: bool, revision: str, token: str | None
                 raise _hub_error(exc, name, revision, endpoint, cache_dir) from None
             files, local_only = _cached_files(name, commit, cache_dir), True
         else:
-            commit = info.sha
             files = {s.rfilename for s in info.siblings or []}
             if "config.json" not in files:
                 raise BaseModelNotFound(f"{where}: the repository has no config.json at this revision, so it is not "
                                         "a transformers model; check model_name_or_path and model_revision.")
+            commit = _fetch_config(name, revision, token, cache_dir, where) or info.sha
     has_st = bool(files & set(SAFE_WEIGHTS))
     has_bin = bool(files & set(PICKLE_WEIGHTS))
     if not has_st:
