@@ -194,10 +194,9 @@ def load_classifier(
     """
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
-    kwargs: dict[str, Any] = {"use_safetensors": True, "weights_only": True, **load_kwargs}
+    kwargs: dict[str, Any] = {"use_safetensors": True, "weights_only": True, **load_kwargs, "trust_remote_code": False}
     if "use_safetensors" not in load_kwargs and allow_pickle:
         kwargs["use_safetensors"] = None  # safetensors still win where both exist
-    kwargs["trust_remote_code"] = False
     hub = {k: kwargs[k] for k in ("revision", "token", "cache_dir", "local_files_only") if k in kwargs}
     id2label, label2id = label_maps(labels)
     extra = {} if dropout is None else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
