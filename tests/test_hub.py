@@ -84,6 +84,8 @@ def events_run(hub, hf_home, ner_run, tmp_path_factory):
         rc = train.main(["configs/events.yaml", "--output_dir", str(out), "--cache_dir", str(hf_home / "hub"),
                          "--cross_validation", "k_fold", "--num_folds", "2", "--max_steps", "2", *QUICK.split()])
     assert rc == 0
+    assert (out / "model.safetensors").is_file() and (out / "cv_report.md").is_file() and len(list(out.glob("fold-*"))) == 2
+    assert "train_fit" in json.loads((out / "metrics.json").read_text(encoding="utf-8"))  # thresholds fit on its training data
     return out
 
 
@@ -122,6 +124,9 @@ def test_make_train_by_name_writes_report_and_final_model_without_pickles(hub, n
     # The weights came from the pinned commit's safetensors; no pickle was asked for, no conversion looked up.
     gets = [r["path"] for r in requests if r["method"] == "GET" and r["status"] == 200]
     assert f"/{CAMELBERT}/resolve/{pr1}/model.safetensors" in gets
+    resolved = [r["path"].split("/resolve/", 1)[1] for r in requests if "/resolve/" in r["path"]]
+    assert {"config.json", "vocab.txt", "tokenizer_config.json", "model.safetensors"} <= {p.rsplit("/", 1)[1] for p in resolved}
+    assert all(p.startswith((f"{pr1}/", "refs/pr/1/")) for p in resolved)  # tokenizer, config, weights: one commit
     assert _bin_requests(requests) == []
     assert not [r for r in requests if "/discussions" in r["path"] or "/commits/" in r["path"]]
     assert f"base model: {CAMELBERT} at revision refs/pr/1" in proc.stderr
@@ -161,6 +166,7 @@ def test_publish_push_uploads_with_the_cross_validated_figures(hub, published):
         card = hub.file(repo, "README.md").decode("utf-8")
         assert card == (folder / "README.md").read_text(encoding="utf-8")
         assert "name: cv_metrics.json:summary.micro.f1.mean" in card  # model-index: the cross-validated figures
+        assert "name: metrics.json:" not in card  # and no figure measured on the training documents
         assert hub.file(repo, "model.safetensors") == (folder / "model.safetensors").read_bytes()
 
 
