@@ -7,7 +7,7 @@
 The folder holds safetensors weights, the tokenizer, the config, the run's metrics and a
 ``README.md`` model card; it is built in a temporary folder and renamed into place, so a
 failed run leaves nothing half-done. ``--push`` needs a Hugging Face token (``HF_TOKEN`` or
-``huggingface-cli login``) and checks for it before anything is built.
+``hf auth login``) and checks for it before anything is built.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.push:
         token = hub_token()
         if not token:
-            print("publish.py: --push needs a Hugging Face token: set HF_TOKEN or run `huggingface-cli login`. "
+            print("publish.py: --push needs a Hugging Face token: set HF_TOKEN or run `hf auth login`. "
                   "Nothing was written.", file=sys.stderr)
             return 2
     run_dir, out = Path(args.run_dir), Path(args.out)

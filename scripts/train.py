@@ -9,10 +9,16 @@ tagger, same code over the ``events`` spans), ``events`` (sentence classifier). 
 missing data files, labels outside the schema and a missing base model all fail before
 training starts, with a message and a non-zero exit. Works under ``torchrun`` and
 ``accelerate launch`` unchanged.
+
+A Hub base model is resolved to one commit of ``model_revision`` before training (tokenizer,
+config and weights all come from it); with a warm cache, ``HF_HUB_OFFLINE=1`` trains without
+network. A Hub failure (no such repository or revision, a refused token, a gated repository,
+no network, offline with nothing cached) is one line naming the model and revision, exit 3.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +46,8 @@ RUNNERS: dict[str, Callable] = {"ner": _token_task, "triggers": _token_task, "ev
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # The project pins a revision with safetensors; never ask the Hub's conversion service instead.
+    os.environ["DISABLE_SAFETENSORS_CONVERSION"] = "1"
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else EXIT_CONFIG
@@ -55,26 +63,38 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     explicit = set(raw) | set(over)
 
-    from train.modeling import BaseModelNotFound, UnsafeWeights, resolve_model
+    from train.modeling import BaseModelNotFound, UnsafeWeights, resolve_base_model
     from train.tokenization import LossyTokenizerError
 
     try:
-        resolve_model(model_args.model_name_or_path, model_args.allow_pickle)
+        base = resolve_base_model(model_args)
     except (BaseModelNotFound, UnsafeWeights) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_MODEL
+    if not base.is_local:
+        print(f"base model: {base.describe()}" + (" from the cache" if base.local_files_only else ""), file=sys.stderr)
     try:
         result = RUNNERS[data_args.task](model_args, data_args, training_args, explicit)
     except (LossyTokenizerError, FileExistsError, NotImplementedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_RUN
+    except (BaseModelNotFound, UnsafeWeights) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_MODEL
     except Exception as exc:
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
         from train.corpus import CorpusError
         from train.token_classification import RunError
 
         if isinstance(exc, (CorpusError, RunError)):
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_RUN
+        if isinstance(exc, (HfHubHTTPError, LocalEntryNotFoundError)):  # the Hub failed after the base model was checked
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"error: base model {base.describe()}: {first}; run again, or with HF_HUB_OFFLINE=1 once "
+                  "the cache holds the files", file=sys.stderr)
+            return EXIT_MODEL
         raise
     out = Path(training_args.output_dir)
     for name in ("cv_report.md", "eval_report.md"):
@@ -88,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         if "summary" in result:
             s = result["summary"]["micro"]["f1"]
             print(f"cross-validation micro-F1 {100 * s['mean']:.1f} ± {100 * s['std']:.1f} over {result['summary']['folds']} folds")
+        if "final_model" in result:
+            print(f"final model (all {result['final_model']['documents']} documents): {out}; "
+                  f"publish it with scripts/publish.py {out} --out DIR [--push ORG/NAME]")
     return 0
 
 

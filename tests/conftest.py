@@ -8,9 +8,12 @@ for NER on the seed corpus (configs/demo-ner.yaml), also built once, only when a
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,25 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # One pytest worker per core (make test): each worker, and the trainings it starts, on one thread.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Before huggingface_hub is imported (it reads these once): this process's Hub is the stand-in
+# (fixture ``hub``, on HUB_PORT), never the real one, and its HF_HOME is fresh: no user token or cache.
+HUB_PORT = _free_port()
+os.environ["HF_ENDPOINT"] = f"http://127.0.0.1:{HUB_PORT}"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="arabic-ie-hf-home-")
+atexit.register(shutil.rmtree, os.environ["HF_HOME"], True)
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HUB_DISABLE_UPDATE_CHECK"] = "1"
+os.environ.pop("HF_TOKEN", None)
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -134,3 +156,100 @@ def build_random_tagger(out: Path, tags: list[str], head_scale: float = 1.0) -> 
     model.save_pretrained(out)
     tok.save_pretrained(out)
     return out
+
+
+# --------------------------------------------------------------------------- the Hub stand-in
+
+HUB_TOKEN = "hf_standin_write_token"
+CAMELBERT = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
+GATED = "standin-org/gated-model"
+
+
+class HubStandin:
+    """The running stand-in (tests/hub_standin.py): its URL, request log and environments."""
+
+    def __init__(self, url: str, log: Path, pid: int, main: Path, pr1: Path):
+        self.url, self.log, self.pid, self.main, self.pr1 = url, log, pid, main, pr1
+
+    def requests(self, since: int = 0) -> list[dict]:
+        import json
+
+        lines = self.log.read_text(encoding="utf-8").splitlines() if self.log.is_file() else []
+        return [json.loads(line) for line in lines[since:]]
+
+    def mark(self) -> int:
+        return len(self.requests())
+
+    def api(self, path: str):
+        """GET a JSON API path of the stand-in (None for an HTTP error)."""
+        import json
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as r:  # noqa: S310 - 127.0.0.1 only
+                return json.loads(r.read())
+        except urllib.error.HTTPError:
+            return None
+
+    def file(self, repo: str, path: str, revision: str = "main") -> bytes:
+        import urllib.parse
+        import urllib.request
+
+        url = f"{self.url}/{repo}/resolve/{urllib.parse.quote(revision, safe='')}/{path}"
+        with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310 - 127.0.0.1 only
+            return r.read()
+
+    def env(self, hf_home: Path, offline: bool = False, token: str | None = None) -> dict[str, str]:
+        """A subprocess environment on the stand-in with its own HF_HOME (no token unless given)."""
+        env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_TOKEN", "TRANSFORMERS_OFFLINE")}
+        env.update(HF_ENDPOINT=self.url, HF_HOME=str(hf_home), HF_HUB_DISABLE_TELEMETRY="1",
+                   HF_HUB_DISABLE_UPDATE_CHECK="1", TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS="1")
+        if offline:
+            env["HF_HUB_OFFLINE"] = "1"
+        if token:
+            env["HF_TOKEN"] = token
+        return env
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory):
+    """The Hub stand-in on 127.0.0.1, serving a tiny CAMeLBERT-shaped repository under its real name
+    (``main``: pickles only; ``refs/pr/1``: plus model.safetensors) and a gated copy; stopped by its pid."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    from hub_standin import build_camelbert_like
+
+    root = tmp_path_factory.mktemp("hub")
+    texts = [json.loads(line)["text"] for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    main, pr1 = build_camelbert_like(root / "repo", texts)
+    ready, log = root / "port", root / "requests.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "hub_standin.py"), "--port", str(HUB_PORT), "--ready", str(ready), "--log", str(log),
+         "--token", HUB_TOKEN, "--repo", f"{CAMELBERT}@main={main}", "--repo", f"{CAMELBERT}@refs/pr/1={pr1}",
+         "--repo", f"{GATED}@main={pr1}", "--gated", GATED],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.is_file():
+            if proc.poll() is not None:
+                raise RuntimeError(f"the Hub stand-in exited: {proc.stderr.read().decode()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Hub stand-in did not start within 30 s")
+            time.sleep(0.05)
+        from huggingface_hub import constants
+
+        url = f"http://127.0.0.1:{ready.read_text().strip()}"
+        assert constants.ENDPOINT == url, "huggingface_hub was imported before conftest set HF_ENDPOINT"
+        yield HubStandin(url, log, proc.pid, main, pr1)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -38,12 +38,25 @@ class ModelArguments:
     model_name_or_path: str = field(
         default=CAMELBERT_MSA, metadata={"help": "Hub name or local directory of the base model (safetensors)."}
     )
+    model_revision: str = field(
+        default="main",
+        metadata={"help": "Hub revision (branch, tag, commit or refs/pr/N) of the base model; tokenizer, config and "
+                  "weights all come from the commit it points at. CAMeLBERT-MSA's safetensors are on refs/pr/1."},
+    )
+    token: str | None = field(
+        default=None,
+        metadata={"help": "Hub token for a private or gated base model; default: HF_TOKEN or `hf auth login`. "
+                  "Prefer those: a token in a config file is easily shared by mistake."},
+    )
+    cache_dir: str | None = field(default=None, metadata={"help": "Where Hub downloads are cached (default: HF_HOME)."})
     tokenizer_name_or_path: str | None = field(default=None, metadata={"help": "Defaults to model_name_or_path."})
     allow_lossy_tokenizer: bool = field(
         default=False, metadata={"help": "Accept a tokenizer that lower-cases / strips hamza and madda."}
     )
     allow_pickle: bool = field(
-        default=False, metadata={"help": "Accept a base model with only pickle (.bin) weights."}
+        default=False,
+        metadata={"help": "Accept a base model with only pickle (.bin) weights (read with torch's weights-only "
+                  "loader); safetensors are used wherever they exist."},
     )
     max_seq_length: int = field(default=512, metadata={"help": "Sub-words per window, special tokens included."})
     window_overlap: int = field(default=64, metadata={"help": "Sub-words shared by consecutive windows."})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import shutil
 from collections.abc import Callable, Sequence
@@ -127,11 +128,15 @@ def run_cross_validation(
     overwrite: bool = False,
     resume: bool = False,
     scoring: str | None = None,
+    train_final: Callable[[list[Document], Path], Any] | None = None,
 ) -> dict[str, Any]:
     """Train one model per fold with ``train_fold(train_docs, test_docs, fold_dir)``.
 
-    ``train_fold`` returns the held-out metrics (``micro``, ``macro``, ``per_type``). The
-    whole run lives in ``<output_dir>.partial`` until every fold is done, then is renamed.
+    ``train_fold`` returns the held-out metrics (``micro``, ``macro``, ``per_type``). Then
+    ``train_final(all_docs, dir)`` trains the model to use and publish, on every document; its
+    files are moved to the top of ``output_dir``, beside the report, so that the run folder is
+    a model folder (``scripts/publish.py output_dir``). The whole run lives in
+    ``<output_dir>.partial`` until every fold and the final model are done, then is renamed.
     Writes ``cv_metrics.json`` and ``cv_report.md``.
     """
     out = Path(output_dir)
@@ -156,9 +161,29 @@ def run_cross_validation(
         fold_ids.append([d.id for d in test])
     summary = summarize(fold_metrics)
     payload = {"method": method, "folds": [{"held_out": ids, "metrics": m} for ids, m in zip(fold_ids, fold_metrics)], "summary": summary}
+    if train_final is not None:
+        _final_model(docs, train_final, part, resume)
+        payload["final_model"] = {"documents": len(docs), "folder": "output_dir (model.safetensors, metrics.json)"}
     atomic_write_text(part / "cv_metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
     atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes, scoring)])
     if out.exists():
         shutil.rmtree(out)
     part.replace(out)
     return payload
+
+
+def _final_model(docs: Sequence[Document], train_final: Callable[[list[Document], Path], Any], part: Path, resume: bool) -> None:
+    """Train the all-documents model in ``part/final`` and move its files up into ``part``."""
+    if resume and (part / "metrics.json").is_file() and not (part / "final").exists():
+        return  # done and moved by the run being resumed
+    final_dir = part / "final"
+    if not (resume and (final_dir / "metrics.json").is_file()):
+        train_final(list(docs), final_dir)
+    for p in final_dir.iterdir():
+        dst = part / p.name
+        if dst.is_dir():
+            shutil.rmtree(dst)
+        elif dst.exists():
+            dst.unlink()
+        os.replace(p, dst)
+    final_dir.rmdir()

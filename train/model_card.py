@@ -17,7 +17,8 @@ import yaml
 
 from .schema import Schema, load_schema
 
-SKIP_KEYS = frozenset({"per_type", "per_label", "confusion", "support", "n", "std", "counts", "thresholds"})
+# "train_fit": figures measured on the training data itself (a final model without dev data), not an evaluation.
+SKIP_KEYS = frozenset({"per_type", "per_label", "confusion", "support", "n", "std", "counts", "thresholds", "train_fit"})
 METRIC_WORDS = ("f1", "precision", "recall", "accuracy")
 
 

@@ -17,6 +17,7 @@ replace PyTorch without touching the rest: register a factory with :func:`regist
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +153,9 @@ def load_model(name_or_path: str, task: str, config: Any = None, allow_pickle: b
                     " convert them to safetensors, or pass --allow-pickle if you trust the source.") if pickles else ""
             raise PredictorError(f"{name_or_path}: no {MODEL_WEIGHTS} in this folder; only safetensors weights are loaded.{hint}")
         use_safetensors = False
-    kwargs: dict[str, Any] = {"use_safetensors": use_safetensors, "trust_remote_code": False}
+    # Never ask the Hub's conversion service for safetensors behind the user's back.
+    os.environ["DISABLE_SAFETENSORS_CONVERSION"] = "1"
+    kwargs: dict[str, Any] = {"use_safetensors": use_safetensors, "weights_only": True, "trust_remote_code": False}
     if config is not None:
         kwargs["config"] = config
     try:

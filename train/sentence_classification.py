@@ -14,8 +14,10 @@ bias ``MASKED_BIAS``), so they are never predicted.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from copy import deepcopy
@@ -183,10 +185,20 @@ def predict_probabilities(
 # --------------------------------------------------------------------------- model
 
 
-def load_classifier(name_or_path: str, labels: Sequence[str], allow_pickle: bool = False, dropout: float | None = None) -> Any:
-    """A fresh multi-label head on the base model, with the label names (no remote code)."""
+def load_classifier(
+    name_or_path: str, labels: Sequence[str], allow_pickle: bool = False, dropout: float | None = None, **load_kwargs: Any
+) -> Any:
+    """A fresh multi-label head on the base model, with the label names (no remote code).
+
+    ``load_kwargs`` (``train.modeling.weights_kwargs``) pin the Hub commit and choose the weights
+    file; without them a local folder loads its safetensors, or its pickle if ``allow_pickle``.
+    """
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
+    kwargs: dict[str, Any] = {"use_safetensors": True, "weights_only": True, **load_kwargs, "trust_remote_code": False}
+    if "use_safetensors" not in load_kwargs and allow_pickle:
+        kwargs["use_safetensors"] = None  # safetensors still win where both exist
+    hub = {k: kwargs[k] for k in ("revision", "token", "cache_dir", "local_files_only") if k in kwargs}
     id2label, label2id = label_maps(labels)
     extra = {} if dropout is None else {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
     config = AutoConfig.from_pretrained(
@@ -197,10 +209,9 @@ def load_classifier(name_or_path: str, labels: Sequence[str], allow_pickle: bool
         problem_type="multi_label_classification",
         trust_remote_code=False,
         **extra,
+        **hub,
     )
-    return AutoModelForSequenceClassification.from_pretrained(
-        name_or_path, config=config, use_safetensors=not allow_pickle, trust_remote_code=False, ignore_mismatched_sizes=True
-    )
+    return AutoModelForSequenceClassification.from_pretrained(name_or_path, config=config, ignore_mismatched_sizes=True, **kwargs)
 
 
 def mask_untrained(model: Any, labels: Sequence[str], untrained: Sequence[str]) -> None:
@@ -373,10 +384,11 @@ def train_sentence_classifier(
     """
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
 
-    from .modeling import load_base_tokenizer, resolve_model
+    from .modeling import load_base_tokenizer, refused_pickle, resolve_base_model, weights_kwargs
     from .token_classification import (
         _csv_callback_class,
         auto_precision,
+        base_model_record,
         finish_run_dir,
         last_checkpoint,
         prepare_run_dir,
@@ -395,7 +407,11 @@ def train_sentence_classifier(
         torch.set_num_threads(model_args.cpu_threads)
     tokenizer = load_base_tokenizer(model_args)
     set_seed(training_args.seed)
-    model = load_classifier(resolve_model(model_args.model_name_or_path, model_args.allow_pickle), labels, model_args.allow_pickle, ea.dropout)
+    base = resolve_base_model(model_args)
+    try:
+        model = load_classifier(base.name, labels, model_args.allow_pickle, ea.dropout, **weights_kwargs(base))
+    except pickle.UnpicklingError as exc:
+        raise refused_pickle(base, exc) from None
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
     train_feats = encode_examples(train_examples, tokenizer, labels, max_len)
     dev = list(dev_examples or [])
@@ -458,6 +474,7 @@ def train_sentence_classifier(
         "training_counts": counts,
         "train_sentences": len(train_examples),
         "base_model": model_args.model_name_or_path,
+        **base_model_record(base),
         "event_arguments": asdict(ea),
         "train_runtime_s": round(float(train_result.metrics.get("train_runtime", 0.0)), 2),
         "total_runtime_s": round(time.time() - t0, 2),
@@ -490,9 +507,10 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
     """The ``events`` task of ``scripts/train.py``: one run, or cross-validation by document."""
     from .arguments import type_list
     from .corpus import Span as _Span
+    from .corpus import atomic_write_text
     from .crossval import run_cross_validation
     from .sentence_dataset import SentenceDatasetStats, build_sentence_examples
-    from .token_classification import load_docs
+    from .token_classification import final_model_note, load_docs
 
     ea = event_arguments(data_args)
     labels = type_list(data_args)
@@ -541,6 +559,16 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
             )
             return res["test"]
 
+        def final(tr: list[Any], out_dir: Path) -> None:
+            train_sentence_classifier(model_args, examples(tr, True), None, out_dir, training_args=training_args,
+                                      resume=False, overwrite=True, **common)
+            # Its thresholds were tuned on its own training sentences: those figures are a fit, not an
+            # evaluation, and stay out of a published card's model-index (the folds' figures go there).
+            path = Path(out_dir) / "metrics.json"
+            metrics = json.loads(path.read_text(encoding="utf-8"))
+            metrics["train_fit"] = metrics.pop("dev")
+            atomic_write_text(path, [json.dumps(metrics, ensure_ascii=False, indent=2) + "\n"])
+
         return run_cross_validation(
             train_docs,
             data_args.cross_validation,
@@ -549,10 +577,11 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
             data_args.num_folds,
             training_args.seed,
             title="Cross-validation: events (sentence classifier)",
-            notes=notes,
+            notes=[*notes, final_model_note(training_args)],
             overwrite=data_args.overwrite_output,
             resume=data_args.resume,
             scoring=EVENT_SCORING,
+            train_final=final,
         )
     return train_sentence_classifier(
         model_args, examples(train_docs, True), examples(dev_docs, False), training_args.output_dir,

@@ -316,6 +316,21 @@ def auto_precision(training_args, explicit: set[str]) -> None:
         training_args.fp16 = True
 
 
+def base_model_record(base) -> dict[str, Any]:
+    """The Hub revision and commit a run's base model came from (nothing for a local folder)."""
+    return {} if base.is_local else {"base_model_revision": base.revision, "base_model_commit": base.commit}
+
+
+def final_model_note(training_args) -> str:
+    """How long the cross-validation's final model (all documents) trains, for its report. The
+    folds have no dev set, so no best epoch is chosen in them: the final model trains for the
+    configured schedule, as each fold did."""
+    steps = training_args.max_steps if training_args.max_steps and training_args.max_steps > 0 else None
+    schedule = f"max_steps {steps}" if steps else f"num_train_epochs {training_args.num_train_epochs:g}"
+    return (f"Final model: trained on all documents for the configured {schedule}, as each fold was "
+            "(the folds have no dev set to choose a best epoch); it is the model saved beside this report.")
+
+
 def partial_dir(output_dir: str | Path) -> Path:
     return Path(str(Path(output_dir)).rstrip("/") + ".partial")
 
@@ -373,7 +388,7 @@ def run_token_task(
     """
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
 
-    from .modeling import load_base_tokenizer, load_token_model
+    from .modeling import load_base_tokenizer, load_token_model, resolve_base_model
 
     t0 = time.time()
     part = prepare_run_dir(output_dir, data_args.resume, data_args.overwrite_output)
@@ -436,6 +451,7 @@ def run_token_task(
             "span_kind": task.span_kind,
             "types": task.types,
             "base_model": model_args.model_name_or_path,
+            **base_model_record(resolve_base_model(model_args)),
             "train_documents": len(train_docs),
             "train_windows": len(train_feats),
             "train_runtime_s": round(float(train_result.metrics.get("train_runtime", 0.0)), 2),
@@ -518,10 +534,16 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
         f"Train: `{data_args.train_file}` ({len(train_docs)} documents).",
     ]
     if data_args.cross_validation:
+        fold_data = deepcopy(data_args)
+        fold_data.resume, fold_data.overwrite_output = False, True
+
         def fold(tr: list[Document], te: list[Document], fold_dir: Path) -> dict[str, Any]:
-            fold_data = deepcopy(data_args)
-            fold_data.resume, fold_data.overwrite_output = False, True
             return run_token_task(model_args, fold_data, training_args, task, tr, None, te, fold_dir, explicit_keys, notes=notes)["test"]
+
+        def final(tr: list[Document], out_dir: Path) -> None:
+            run_token_task(model_args, fold_data, training_args, task, tr, None, None, out_dir, explicit_keys,
+                           title=f"Final model: {data_args.task} on all {len(tr)} documents", notes=notes)
+
 
         return run_cross_validation(
             train_docs,
@@ -531,8 +553,9 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
             data_args.num_folds,
             training_args.seed,
             title=f"Cross-validation: {data_args.task}",
-            notes=notes,
+            notes=[*notes, final_model_note(training_args)],
             overwrite=data_args.overwrite_output,
             resume=data_args.resume,
+            train_final=final,
         )
     return run_token_task(model_args, data_args, training_args, task, train_docs, dev, test, training_args.output_dir, explicit_keys, notes=notes)
