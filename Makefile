@@ -3,7 +3,7 @@ PY_BOOT ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # Offline only where it must be (the tests, the demo); `make train` downloads the base model from the Hub.
-test demo publish-demo: export HF_HUB_OFFLINE := 1
+test test-fast demo publish-demo: export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: setup test test-fast lint lock demo train clean publish-demo
