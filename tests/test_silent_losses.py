@@ -153,3 +153,76 @@ def test_convert_offset_unit_option(tmp_path):
     assert not out.exists()
     assert corpus.main(["convert", "--from", "doccano", "--to", "jsonl", "--offset-unit", "codepoint", str(p), str(out)]) == 0
     assert re.search(r'"start": 7, "end": 9', out.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- 3. predict.py ids
+
+
+def test_predict_refuses_two_inputs_with_one_id_before_loading_a_model(tmp_path, capsys):
+    from conftest import load_script
+
+    predict = load_script("predict")
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.txt").write_text("زار الوزير موسكو.", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    rc = predict.main(["--ner", str(tmp_path / "no-model"), str(tmp_path / "a"), str(tmp_path / "b"),
+                       "--output", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 1 and not out.exists()
+    assert f"{tmp_path / 'b' / 'x.txt'}: id 'x.txt' is also the id of {tmp_path / 'a' / 'x.txt'}" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_predict_ids_of_jsonl_lines_and_files_meet(tmp_path):
+    from conftest import load_script
+
+    predict = load_script("predict")
+    (tmp_path / "a.txt").write_text("نص", encoding="utf-8")
+    j = tmp_path / "d.jsonl"
+    j.write_text(json.dumps({"text": "نص"}) + "\n", encoding="utf-8")
+    predict.check_unique_ids([str(tmp_path / "a.txt"), str(j)], [])  # d:1 and a.txt: distinct
+    j.write_text(json.dumps({"text": "نص"}) + "\n" + json.dumps({"id": "a.txt", "text": "نص"}) + "\n", encoding="utf-8")
+    with pytest.raises(predict.InputError, match=rf"^{re.escape(str(j))}:2: id 'a.txt' is also the id of .*a\.txt"):
+        predict.check_unique_ids([str(tmp_path / "a.txt"), str(tmp_path / "d.jsonl")], [])
+    j.write_text(json.dumps({"id": "text-1", "text": "نص"}) + "\n", encoding="utf-8")
+    with pytest.raises(predict.InputError, match="is also the id of --text #1"):
+        predict.check_unique_ids([str(j)], ["نص"])
+
+
+def test_predict_checks_standard_input_as_it_reads(monkeypatch):
+    import io
+
+    from conftest import load_script
+
+    predict = load_script("predict")
+    lines = [{"id": "7", "text": "أ"}, {"id": 8, "text": "ب"}, {"id": 7, "text": "ج"}]
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(json.dumps(x) + "\n" for x in lines)))
+    seen = []
+    with pytest.raises(predict.InputError, match=r"^<stdin>:3: id '7' is also the id of <stdin>:1"):
+        for doc in predict.iter_inputs(["-"], []):
+            seen.append(doc.id)
+    assert seen == ["7", "8"]
+
+
+# --------------------------------------------------------------------------- 5. HTML direction
+
+
+def test_html_isolates_ids_and_latin_text():
+    from train.html_report import page_header, render_document
+
+    text = "زار الوزير موسكو."
+    rec = {"id": "000_30f136eea93f39b4", "text": text,
+           "entities": [{"start": 11, "end": 16, "label": "GPE", "score": 0.9}],
+           "sentences": [{"start": 0, "end": len(text), "event_types": [{"label": "CONSULT", "score": 0.8807}],
+                          "triggers": [{"start": 0, "end": 3, "label": "CONSULT", "text": "زار", "score": 0.9}]}]}
+    html = render_document(rec)
+    assert "<h2><bdi>000_30f136eea93f39b4</bdi></h2>" in html
+    assert "<bdi>CONSULT</bdi> 0.88" in html and "<bdi>CONSULT</bdi>: <bdi>زار</bdi>" in html
+    head = page_header(models={"ner": "models/demo/ner"})
+    assert "<li><bdi>ner</bdi>: <bdi>models/demo/ner</bdi></li>" in head
+    assert "unicode-bidi:isolate" in head
+    # Every run of Latin letters outside the document text and the markup sits in a <bdi>.
+    visible = re.sub(r"<p class=\"text\">.*?</p>", "", html)
+    for m in re.finditer(r">([^<]*[A-Za-z][^<]*)<", visible):
+        assert visible[: m.start() + 1].endswith("<bdi>"), m.group(1)
