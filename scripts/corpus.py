@@ -206,5 +206,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _subject(argv: list[str]) -> str | None:
+    from train.cli import describe_args
+
+    return describe_args(argv, "--schema", "--label-map", positional="command and files",
+                         takes_value=("--from", "--to", "--annotator", "--layer", "--sentences-per-doc", "--offset-unit", "--id"))
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="corpus.py", subject=_subject)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

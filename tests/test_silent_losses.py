@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,3 +227,95 @@ def test_html_isolates_ids_and_latin_text():
     visible = re.sub(r"<p class=\"text\">.*?</p>", "", html)
     for m in re.finditer(r">([^<]*[A-Za-z][^<]*)<", visible):
         assert visible[: m.start() + 1].endswith("<bdi>"), m.group(1)
+
+
+# --------------------------------------------------------------------------- 4. no tracebacks
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "seed.jsonl"
+
+
+def _raiser(exc: BaseException):
+    def boom(*args, **kwargs):
+        raise exc
+
+    return boom
+
+
+def _case_train(mod, tmp, mp):
+    import train.modeling
+
+    mp.setattr(train.modeling, "resolve_model", _raiser(PermissionError(13, "Permission denied", "/models/x/config.json")))
+    argv = [str(ROOT / "configs" / "demo-ner.yaml"), "--model_name_or_path", "/models/x", "--train_file", str(SEED),
+            "--validation_file", str(SEED), "--output_dir", str(tmp / "run")]
+    return argv, ["/models/x/config.json: Permission denied [PermissionError]", "model /models/x", "demo-ner.yaml"]
+
+
+def _case_predict(mod, tmp, mp):
+    msg = "Can't load tokenizer for 'org/arabic-ner'. If you were trying to load it from the Hub, make sure...\nOtherwise..."
+    mp.setattr(mod.Predictor, "from_pretrained", _raiser(OSError(msg)))
+    return ["--ner", "org/arabic-ner", "--text", "نص"], ["Can't load tokenizer for 'org/arabic-ner'", "ner org/arabic-ner"]
+
+
+def _case_corpus(mod, tmp, mp):
+    mp.setattr(mod, "read_jsonl", _raiser(PermissionError(13, "Permission denied", str(tmp / "c.jsonl"))))
+    return ["validate", str(tmp / "c.jsonl")], [f"{tmp / 'c.jsonl'}: Permission denied"]
+
+
+def _case_build_corpus(mod, tmp, mp):
+    for d in ("src", "mk"):
+        (tmp / d).mkdir()
+        (tmp / d / "a.txt").write_text("زار الوزير موسكو.", encoding="utf-8")
+    mp.setattr(mod, "write_jsonl", _raiser(OSError(28, "No space left on device", str(tmp / "out.jsonl"))))
+    return ["--sources", str(tmp / "src"), "--markup", str(tmp / "mk"), "--out", str(tmp / "out.jsonl")], \
+        [f"{tmp / 'out.jsonl'}: No space left on device [OSError]"]
+
+
+def _case_export_onnx(mod, tmp, mp):
+    import train.onnx_backend
+
+    mp.setattr(train.onnx_backend, "export_dir", _raiser(RuntimeError("exporter failed\nat node 7")))
+    return [str(tmp)], ["exporter failed … [RuntimeError]", f"model {tmp}"]
+
+
+def _case_make_tiny_model(mod, tmp, mp):
+    mp.setattr(mod, "build", _raiser(OSError(28, "No space left on device", str(tmp / "tiny"))))
+    return [str(tmp / "tiny"), "--vocab-size", "300"], [f"{tmp / 'tiny'}: No space left on device", f"output {tmp / 'tiny'}"]
+
+
+def _case_publish(mod, tmp, mp):
+    mp.setattr(mod, "build", _raiser(KeyError("id2label")))
+    return [str(tmp / "run"), "--out", str(tmp / "pub")], ["'id2label' [KeyError]", f"run {tmp / 'run'}", f"out {tmp / 'pub'}"]
+
+
+def _case_bench(mod, tmp, mp):
+    mp.setattr(mod, "load_documents", _raiser(PermissionError(13, "Permission denied", str(tmp / "news"))))
+    return ["--news", str(tmp / "news"), "--threads", "1"], [f"{tmp / 'news'}: Permission denied", f"news {tmp / 'news'}"]
+
+
+SCRIPTS = {"train": _case_train, "predict": _case_predict, "corpus": _case_corpus, "build_corpus": _case_build_corpus,
+           "export_onnx": _case_export_onnx, "make_tiny_model": _case_make_tiny_model, "publish": _case_publish,
+           "bench": _case_bench}
+
+
+def test_every_script_is_covered():
+    assert sorted(SCRIPTS) == sorted(p.stem for p in (ROOT / "scripts").glob("*.py"))
+    for name in SCRIPTS:
+        assert 'if __name__ == "__main__":\n    sys.exit(cli())' in (ROOT / "scripts" / f"{name}.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_any_exception_is_one_line_naming_the_file_or_model(name, tmp_path, monkeypatch, capsys):
+    from conftest import load_script
+
+    mod = load_script(name)
+    argv, expected = SCRIPTS[name](mod, tmp_path, monkeypatch)
+    rc = mod.cli(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1
+    assert len(err) == 1 and err[0].startswith(f"{name}.py: error: ") and err[0].endswith("for the traceback"), err
+    for words in expected:
+        assert words in err[0]
+    rc = mod.cli([*argv, "--debug"])  # the flag is taken out before the script's own parser sees it
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith("Traceback (most recent call last):") and f"{name}.py: error: " in err
