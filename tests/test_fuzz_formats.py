@@ -496,3 +496,26 @@ def test_corrupted_conll():
             _check_outcome(rc, err, src, out, must_fail)
 
     run()
+
+
+# --------------------------------------------------------------------------- what the fuzzers found
+
+
+def test_found_labelstudio_result_type_of_the_wrong_type(tmp_path):
+    """A result whose ``type`` was a list raised TypeError (unhashable) instead of an error line."""
+    export = json.loads(labelstudio_export([("قال علي", [Span(4, 7, "PERS")], [])], "1.x"))
+    export[0]["annotations"][0]["result"][0]["type"] = []
+    src = tmp_path / "ls.json"
+    src.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    rc, err = _convert("labelstudio", src, tmp_path / "out.jsonl", [])
+    assert rc == 1 and f"{src}:1: annotations[0].result[0].type: must be a string" in err
+    _check_outcome(rc, err, src, tmp_path / "out.jsonl", True)
+
+
+def test_found_prodigy_input_hash_of_the_wrong_type(tmp_path):
+    """An ``_input_hash`` that was a list raised TypeError (unhashable) instead of an error line."""
+    src = tmp_path / "p.jsonl"
+    src.write_text(json.dumps({"text": "قال علي", "spans": [], "answer": "accept", "_input_hash": [1]}) + "\n", encoding="utf-8")
+    rc, err = _convert("prodigy", src, tmp_path / "out.jsonl", [])
+    assert rc == 1 and f"{src}:1: _input_hash: must be an integer or a string, got list" in err
+    _check_outcome(rc, err, src, tmp_path / "out.jsonl", True)

@@ -145,6 +145,10 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
                 continue
             typ = item.get("type")
             value = item.get("value")
+            if typ is not None and not isinstance(typ, str):
+                report.error(k, f"{fld}.type", f"must be a string such as 'labels', got {type(typ).__name__}")
+                col.failed = True
+                continue
             if typ not in SPAN_TYPES:
                 report.skipped[f"{typ or 'untyped'} result"] += 1
                 continue

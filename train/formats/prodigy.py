@@ -56,6 +56,9 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     groups: dict[Any, list[tuple[int, dict]]] = {}
     for line, obj in records:
         key = obj.get("_input_hash", ("line", line))
+        if isinstance(key, (list, dict)):  # JSON's unhashable values: not a hash Prodigy writes
+            report.error(line, "_input_hash", f"must be an integer or a string, got {type(key).__name__}")
+            continue
         groups.setdefault(key, []).append((line, obj))
     multi = 0
     docs: list[Document] = []
