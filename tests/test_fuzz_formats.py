@@ -248,7 +248,8 @@ def conll_documents(draw):
             for _ in range(draw(st.integers(1, 8))):
                 kind = draw(st.integers(0, 5))
                 if kind == 0:
-                    toks.append((draw(st.sampled_from(EMOJI + PUNCT + ["\u200f\u200b", "\u2067؟\u2069"])), "O"))
+                    # a token holds something visible: CoNLL export writes visible characters only
+                    toks.append((draw(st.sampled_from(EMOJI + PUNCT + ["\u200f«\u200b", "\u2067؟\u2069"])), "O"))
                     run_label = None
                     continue
                 tok = draw(word)
@@ -411,7 +412,7 @@ def _corrupt_and_convert(tool: str, corpus, how: str, draw, tmp: Path) -> None:
             target.write_bytes(raw[: draw(st.integers(0, max(0, len(raw) - 1)))])
         elif t_lines:
             i = draw(st.sampled_from(t_lines))
-            tid, rest, frag = lines[i].rstrip("\n").split("\t")
+            tid, rest, frag = lines[i].rstrip("\n").split("\t", 2)  # the text may hold a tab
             label, a, b = rest.split(" ")
             if how == "offsets past the end":
                 lines[i] = f"{tid}\t{label} {a} {10_000 + int(b)}\t{frag}\n"

@@ -101,7 +101,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
                 sub.skipped["discontinuous span"] += 1
                 sub.warn(lineno, tid, f"discontinuous {label} span {offs} in document {txt.stem!r} was left out (not merged)")
                 continue
-            stored = parts[2] if len(parts) > 2 else None
+            stored = "\t".join(parts[2:]) if len(parts) > 2 else None  # the text column may hold a tab
             try:
                 a, b, converted = resolve_offsets(text, frags[0][0], frags[0][1], stored, offset_unit)
             except AmbiguousOffsets as exc:
