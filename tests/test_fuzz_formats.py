@@ -23,7 +23,7 @@ import unicodedata
 from pathlib import Path
 
 from conftest import fuzz_settings, load_script
-from hypothesis import assume
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from train.conll import rebuild_offsets
@@ -295,19 +295,14 @@ def _conll_round_trip(content: str, expected, tmp: Path) -> None:
         assert [(s.start, s.end, s.label) for s in sorted(b.entities)] == [(starts[s.start], ends[s.end], s.label) for s in sorted(d.entities)]
 
 
-def test_round_trip_conll():
-    from hypothesis import given
+@fuzz_settings(40)
+@given(conll_documents())
+def test_round_trip_conll(sample):
+    import tempfile
 
-    @fuzz_settings(40)
-    @given(conll_documents())
-    def run(sample):
-        import tempfile
-
-        content, expected = sample
-        with tempfile.TemporaryDirectory() as tmp:
-            _conll_round_trip(content, expected, Path(tmp))
-
-    run()
+    content, expected = sample
+    with tempfile.TemporaryDirectory() as tmp:
+        _conll_round_trip(content, expected, Path(tmp))
 
 
 # --------------------------------------------------------------------------- corruptions
@@ -465,38 +460,33 @@ test_corrupted_brat = _given_corruption("brat")
 test_corrupted_prodigy = _given_corruption("prodigy")
 
 
-def test_corrupted_conll():
-    from hypothesis import given
+@fuzz_settings(30)
+@given(conll_documents(), st.sampled_from(["remove a field", "wrong type", "truncate"]), st.data())
+def test_corrupted_conll(sample, how, data):
+    import tempfile
 
-    @fuzz_settings(30)
-    @given(conll_documents(), st.sampled_from(["remove a field", "wrong type", "truncate"]), st.data())
-    def run(sample, how, data):
-        import tempfile
-
-        content, _ = sample
-        lines = content.splitlines(keepends=True)
-        token_lines = [i for i, ln in enumerate(lines) if ln.strip() and not ln.startswith("-DOCSTART-")]
-        assume(token_lines)
-        must_fail = False
-        if how == "truncate":
-            data_b = content.encode("utf-8")
-            new = data_b[: data.draw(st.integers(0, max(0, len(data_b) - 2)))]
+    content, _ = sample
+    lines = content.splitlines(keepends=True)
+    token_lines = [i for i, ln in enumerate(lines) if ln.strip() and not ln.startswith("-DOCSTART-")]
+    assume(token_lines)
+    must_fail = False
+    if how == "truncate":
+        data_b = content.encode("utf-8")
+        new = data_b[: data.draw(st.integers(0, max(0, len(data_b) - 2)))]
+    else:
+        i = data.draw(st.sampled_from(token_lines))
+        tok, tag = lines[i].split()
+        if how == "remove a field":
+            lines[i] = f"{tok}\n"
         else:
-            i = data.draw(st.sampled_from(token_lines))
-            tok, tag = lines[i].split()
-            if how == "remove a field":
-                lines[i] = f"{tok}\n"
-            else:
-                lines[i] = f"{tok} {data.draw(st.sampled_from(['B-NOPE', 'X-PERS', '7', 'B-']))}\n"
-            must_fail = True
-            new = "".join(lines).encode("utf-8")
-        with tempfile.TemporaryDirectory() as tmp:
-            src, out = Path(tmp) / "in.conll", Path(tmp) / "out.jsonl"
-            src.write_bytes(new)
-            rc, err = _convert("conll", src, out, [])
-            _check_outcome(rc, err, src, out, must_fail)
-
-    run()
+            lines[i] = f"{tok} {data.draw(st.sampled_from(['B-NOPE', 'X-PERS', '7', 'B-']))}\n"
+        must_fail = True
+        new = "".join(lines).encode("utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "in.conll", Path(tmp) / "out.jsonl"
+        src.write_bytes(new)
+        rc, err = _convert("conll", src, out, [])
+        _check_outcome(rc, err, src, out, must_fail)
 
 
 # --------------------------------------------------------------------------- what the fuzzers found
