@@ -721,5 +721,18 @@ def machine(threads: int) -> dict[str, Any]:
             "avx512": " avx512f" in flags, "python": platform.python_version(), "platform": platform.platform()}
 
 
+def _subject(argv: list[str]) -> str | None:
+    from train.cli import describe_args
+
+    return describe_args(argv, "--news", "--workdir", "--json", "--trained-model")
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="bench.py", subject=_subject)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

@@ -21,12 +21,12 @@ from train.schema import SchemaError, load_schema  # noqa: E402
 from train.text import word_spans  # noqa: E402
 
 
-def _load_all(files: list[str], schema_path: str | None) -> tuple[list[Document], list, bool]:
+def _load_all(files: list[str], schema_path: str | None, extend_sentences: bool = False) -> tuple[list[Document], list, bool]:
     schema = load_schema(schema_path)
     docs: list[Document] = []
     problems = []
     for f in files:
-        d, p = read_jsonl(f, schema, strict=False)
+        d, p = read_jsonl(f, schema, strict=False, extend_sentences=extend_sentences)
         docs += d
         problems += p
     failed = any(p.level == "error" for p in problems)
@@ -34,7 +34,7 @@ def _load_all(files: list[str], schema_path: str | None) -> tuple[list[Document]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    docs, problems, failed = _load_all(args.files, args.schema)
+    docs, problems, failed = _load_all(args.files, args.schema, args.extend_sentences)
     for p in problems:
         print(p, file=sys.stderr)
     errors = sum(p.level == "error" for p in problems)
@@ -65,7 +65,7 @@ def stats_table(docs: list[Document], schema_path: str | None = None) -> str:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    docs, problems, failed = _load_all(args.files, args.schema)
+    docs, problems, failed = _load_all(args.files, args.schema, args.extend_sentences)
     if failed:
         for p in problems:
             print(p, file=sys.stderr)
@@ -129,8 +129,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
             print("--from-predictions applies to --from labelstudio only", file=sys.stderr)
             return 2
         opts = {"from_predictions": True}
+    if args.offset_unit != "auto":
+        if args.src not in ("labelstudio", "doccano", "brat"):
+            print("--offset-unit applies to --from labelstudio, doccano or brat only", file=sys.stderr)
+            return 2
+        opts["offset_unit"] = args.offset_unit
     docs, report = src.read(args.input, schema=schema, label_map=label_map, snap=args.snap,
-                            annotator=args.annotator, **opts)
+                            annotator=args.annotator, extend_sentences=args.extend_sentences, **opts)
     from train.formats.common import check_unique_ids
 
     check_unique_ids(docs, report)
@@ -154,10 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--schema", default=None, help="schema YAML (default: configs/schema.yaml)")
     sub = ap.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("validate", help="exit 0, or list every error with file, line and field")
+    ext = argparse.ArgumentParser(add_help=False)
+    ext.add_argument("--extend-sentences", action="store_true",
+                     help="join or widen sentences so that every span lies inside one (a warning each), "
+                          "instead of reporting such spans as errors")
+    p = sub.add_parser("validate", help="exit 0, or list every error with file, line and field", parents=[ext])
     p.add_argument("files", nargs="+")
     p.set_defaults(func=cmd_validate)
-    p = sub.add_parser("stats", help="documents, sentences, tokens and spans per type")
+    p = sub.add_parser("stats", help="documents, sentences, tokens and spans per type", parents=[ext])
     p.add_argument("files", nargs="+")
     p.set_defaults(func=cmd_stats)
     p = sub.add_parser("show", help="print one document with its spans marked inline")
@@ -166,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_show)
     from train.formats import FORMATS
 
-    p = sub.add_parser("convert", help="import/export Label Studio, doccano, brat, Prodigy, CoNLL (see docs/formats.md)")
+    p = sub.add_parser("convert", help="import/export Label Studio, doccano, brat, Prodigy, CoNLL (see docs/formats.md)",
+                       parents=[ext])
     p.add_argument("--from", dest="src", required=True, choices=list(FORMATS))
     p.add_argument("--to", dest="dst", required=True, choices=list(FORMATS))
     p.add_argument("input", help="input file (a folder for brat)")
@@ -177,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-predictions", action="store_true", help="labelstudio export: write spans as predictions to review")
     p.add_argument("--from-predictions", action="store_true",
                    help="labelstudio import: take each task's predictions (pre-annotations) instead of its annotations")
+    p.add_argument("--offset-unit", choices=["auto", "codepoint", "utf16"], default="auto",
+                   help="labelstudio/doccano/brat import: the unit of the tool's offsets (default: decided per span, "
+                        "and an error where that is ambiguous)")
     p.add_argument("--layer", type=int, default=0, help="conll import: tag column of nested files (0 = first)")
     p.add_argument("--sentences-per-doc", type=int, default=20,
                    help="conll import without -DOCSTART-: sentences per document (0 = whole file)")
@@ -193,5 +206,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _subject(argv: list[str]) -> str | None:
+    from train.cli import describe_args
+
+    return describe_args(argv, "--schema", "--label-map", positional="command and files",
+                         takes_value=("--from", "--to", "--annotator", "--layer", "--sentences-per-doc", "--offset-unit", "--id"))
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="corpus.py", subject=_subject)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

@@ -42,5 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _subject(argv: list[str]) -> str | None:
+    from train.cli import describe_args
+
+    return describe_args(argv, positional="model")
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="export_onnx.py", subject=_subject)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

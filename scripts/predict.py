@@ -47,7 +47,8 @@ def _read_text(path: Path) -> str:
         raise InputError(f"{path}: not valid UTF-8 (byte offset {exc.start})") from None
 
 
-def _jsonl_docs(lines: Iterator[str], source: str) -> Iterator[InputDocument]:
+def _jsonl_sourced(lines: Iterator[str], source: str) -> Iterator[tuple[str, InputDocument]]:
+    """``(FILE:LINE, document)`` for every line of a JSON Lines input."""
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -61,7 +62,7 @@ def _jsonl_docs(lines: Iterator[str], source: str) -> Iterator[InputDocument]:
         if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
             raise InputError(f"{source}:{lineno}: id: must be a string or an integer")
         meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
-        yield InputDocument(str(doc_id), obj["text"], meta)
+        yield f"{source}:{lineno}", InputDocument(str(doc_id), obj["text"], meta)
 
 
 def _jsonl_lines(path: Path) -> Iterator[str]:
@@ -77,20 +78,13 @@ def _jsonl_lines(path: Path) -> Iterator[str]:
             offset += len(raw)
 
 
-def _file_docs(path: Path, doc_id: str) -> Iterator[InputDocument]:
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        yield from _jsonl_docs(_jsonl_lines(path), str(path))
-    else:
-        yield InputDocument(doc_id, _read_text(path), {"source": str(path)})
-
-
-def _stdin_docs() -> Iterator[InputDocument]:
+def _stdin_sourced() -> Iterator[tuple[str, InputDocument]]:
     stream = sys.stdin
     first = stream.readline()
     if first.lstrip().startswith("{"):
-        yield from _jsonl_docs(_chain_first(first, stream), "<stdin>")
+        yield from _jsonl_sourced(_chain_first(first, stream), "<stdin>")
     else:
-        yield InputDocument("stdin", first + stream.read())
+        yield "<stdin>", InputDocument("stdin", first + stream.read())
 
 
 def _chain_first(first: str, rest) -> Iterator[str]:
@@ -98,15 +92,11 @@ def _chain_first(first: str, rest) -> Iterator[str]:
     yield from rest
 
 
-def iter_inputs(paths: list[str], texts: list[str]) -> Iterator[InputDocument]:
-    """Every input document, lazily, in the order given."""
-    for k, t in enumerate(texts, start=1):
-        yield InputDocument(f"text-{k}", t)
-    if not paths and not texts:
-        paths = ["-"]
+def _input_files(paths: list[str]) -> Iterator[tuple[Path | None, str]]:
+    """``(file, id)`` for every input file in order; ``(None, "-")`` for standard input."""
     for p in paths:
         if p == "-":
-            yield from _stdin_docs()
+            yield None, "-"
             continue
         path = Path(p)
         if path.is_dir():
@@ -114,11 +104,70 @@ def iter_inputs(paths: list[str], texts: list[str]) -> Iterator[InputDocument]:
             if not files:
                 raise InputError(f"{path}: no .txt files in this folder")
             for f in files:
-                yield from _file_docs(f, f.relative_to(path).as_posix())
+                yield f, f.relative_to(path).as_posix()
         elif path.is_file():
-            yield from _file_docs(path, path.name)
+            yield path, path.name
         else:
             raise InputError(f"{p}: no such file or folder (use --text for text on the command line)")
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in (".jsonl", ".ndjson")
+
+
+def iter_inputs(paths: list[str], texts: list[str]) -> Iterator[InputDocument]:
+    """Every input document, lazily, in the order given; an id seen before is an :class:`InputError`.
+
+    The check runs as documents arrive, so that standard input (which :func:`check_unique_ids`
+    cannot read ahead) is covered too: a second document never passes as one already done.
+    """
+    seen: dict[str, str] = {}
+    for source, doc in _sourced_inputs(paths, texts):
+        _claim(seen, doc.id, source)
+        yield doc
+
+
+def _sourced_inputs(paths: list[str], texts: list[str]) -> Iterator[tuple[str, InputDocument]]:
+    for k, t in enumerate(texts, start=1):
+        yield f"--text #{k}", InputDocument(f"text-{k}", t)
+    if not paths and not texts:
+        paths = ["-"]
+    for f, doc_id in _input_files(paths):
+        if f is None:
+            yield from _stdin_sourced()
+        elif _is_jsonl(f):
+            yield from _jsonl_sourced(_jsonl_lines(f), str(f))
+        else:
+            yield str(f), InputDocument(doc_id, _read_text(f), {"source": str(f)})
+
+
+def _claim(seen: dict[str, str], doc_id: str, source: str) -> None:
+    if doc_id in seen:
+        raise InputError(f"{source}: id {doc_id!r} is also the id of {seen[doc_id]}; every input needs its own id "
+                         "(--resume skips the ids already written); give JSON Lines records distinct \"id\"s, "
+                         "or rename one of the files")
+    seen[doc_id] = source
+
+
+def check_unique_ids(paths: list[str], texts: list[str]) -> None:
+    """Refuse inputs that share an id before any model is loaded, naming both sources.
+
+    Ids come from ``--text`` order, file names, paths relative to a folder, or a JSON Lines
+    record's ``id`` (else ``NAME:LINE``), so two inputs can meet on one. Only ids are read:
+    a ``.txt`` file is not opened, a ``.jsonl`` file is parsed line by line. Standard input is
+    checked as it is read (:func:`iter_inputs`).
+    """
+    seen: dict[str, str] = {}
+    for k in range(1, len(texts) + 1):
+        _claim(seen, f"text-{k}", f"--text #{k}")
+    for f, doc_id in _input_files(paths or ([] if texts else ["-"])):
+        if f is None:
+            continue
+        if _is_jsonl(f):
+            for source, doc in _jsonl_sourced(_jsonl_lines(f), str(f)):
+                _claim(seen, doc.id, source)
+        else:
+            _claim(seen, doc_id, str(f))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     try:
+        check_unique_ids(args.inputs, args.text)
         predictor = Predictor.from_pretrained(ner=args.ner, events=args.events, triggers=args.triggers,
                                               backend=args.backend, device=args.device, batch_size=args.batch_size,
                                               allow_pickle=args.allow_pickle)
@@ -193,5 +243,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _subject(argv: list[str]) -> str | None:
+    from train.cli import describe_args
+
+    return describe_args(argv, "--ner", "--events", "--triggers", "--output", "-o", positional="input",
+                         takes_value=("--text", "--format", "--backend", "--device", "--batch-size", "--threads"))
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="predict.py", subject=_subject)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

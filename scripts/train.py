@@ -114,5 +114,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _subject(argv: list[str]) -> str | None:
+    """The config and the base model, for the one-line failure message."""
+    from train.cli import option_values
+
+    if not argv:
+        return None
+    model = option_values(argv, "--model_name_or_path").get("model_name_or_path")
+    if model is None:
+        import yaml
+
+        raw = yaml.safe_load(Path(argv[0]).read_text(encoding="utf-8"))
+        model = raw.get("model_name_or_path") if isinstance(raw, dict) else None
+    return f"config {argv[0]}" + (f", model {model}" if model else "")
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="train.py", subject=_subject)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
@@ -63,6 +64,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(used[0]))
         if used or item.get_closest_marker("xdist_group") or "trained_ner" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)  # needs a trained model: not in make test-fast
+
+
+# Hypothesis profiles for the fuzzers (issue 14): under Hypothesis' default profile each fuzzer
+# runs the few dozen examples it asks for (the suite's time budget); `--hypothesis-profile long`
+# or ARABIC_IE_HYPOTHESIS_PROFILE=long runs 10,000 examples per fuzzer.
+settings.register_profile("long", max_examples=10_000, deadline=None)
+if os.environ.get("ARABIC_IE_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["ARABIC_IE_HYPOTHESIS_PROFILE"])
+
+
+def fuzz_settings(default_examples: int) -> settings:
+    """A fuzzer's settings: ``default_examples`` under the default profile, else the loaded profile's count."""
+    n = settings.default.max_examples
+    if n == settings.get_profile("default").max_examples:
+        n = default_examples
+    return settings(max_examples=n, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
 
 def load_script(name: str):

@@ -79,6 +79,7 @@ class DataArguments:
     label_map: dict[str, Any] | None = field(default=None, metadata={"help": "Rename source types (null drops a type)."})
     labels: list[str] | None = field(default=None, metadata={"help": "Types to learn; default: the schema's list."})
     schema_path: str | None = field(default=None, metadata={"help": "Defaults to configs/schema.yaml."})
+    extend_sentences: bool = field(default=False, metadata={"help": "Join or widen stored sentences so every span lies in one (default: such spans are errors)."})
     max_train_sentences: int | None = field(default=None, metadata={"help": "Use only the first N training sentences."})
     max_eval_sentences: int | None = field(default=None, metadata={"help": "Use only the first N dev/test sentences."})
     cross_validation: str | None = field(default=None, metadata={"help": "leave_one_document_out or k_fold."})

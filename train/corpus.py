@@ -145,14 +145,101 @@ def validate_document(doc: Document, schema: Schema, file: str = "<memory>", lin
     for kind in SPAN_KINDS:
         problems += validate_spans(doc.text, doc.spans(kind), schema.labels(kind), kind, file, line)
     prev = 0
+    sentences_ok = True
     for k, (a, b) in enumerate(doc.sentences):
         if not (0 <= a < b <= len(doc.text)):
             problems.append(Problem(file, line, f"sentences[{k}]", f"offsets [{a}, {b}) are out of range for a text of length {len(doc.text)}"))
+            sentences_ok = False
         elif a < prev:
             problems.append(Problem(file, line, f"sentences[{k}]", f"sentence [{a}, {b}) overlaps or precedes the sentence before it"))
+            sentences_ok = False
         else:
             prev = b
+    if sentences_ok:
+        problems += sentence_cover_problems(doc, file, line)
     return problems
+
+
+def _effective_sentences(doc: Document) -> tuple[list[tuple[int, int]], str]:
+    """The sentences training and evaluation will use: the stored ones, else the splitter's."""
+    if doc.sentences:
+        return list(doc.sentences), "stored sentences"
+    return [(s.start, s.end) for s in split_sentences(doc.text)], "sentences from the splitter"
+
+
+def _spans_in_range(doc: Document) -> Iterator[tuple[str, int, Span]]:
+    n = len(doc.text)
+    for kind in SPAN_KINDS:
+        for k, s in enumerate(doc.spans(kind)):
+            if 0 <= s.start < s.end <= n:
+                yield kind, k, s
+
+
+def sentence_cover_problems(doc: Document, file: str = "<memory>", line: int | None = None) -> list[Problem]:
+    """Spans that do not lie inside one sentence: errors, because training and scoring see sentences.
+
+    A span that crosses a sentence boundary would become two entities; one in a gap between
+    sentences would never be trained on nor counted in the seqeval gold.
+    """
+    sents, where = _effective_sentences(doc)
+    problems: list[Problem] = []
+    for kind, k, s in _spans_in_range(doc):
+        if any(a <= s.start and s.end <= b for a, b in sents):
+            continue
+        touching = [i for i, (a, b) in enumerate(sents) if s.start < b and a < s.end]
+        what = f"span [{s.start}, {s.end}) {s.label} in document {doc.id!r}"
+        if len(touching) > 1:
+            i, j = touching[0], touching[-1]
+            msg = (f"{what} crosses the boundary between sentences {i} [{sents[i][0]}, {sents[i][1]}) and {j} "
+                   f"[{sents[j][0]}, {sents[j][1]}) ({where}); it would be cut in two")
+        elif touching:
+            i = touching[0]
+            msg = f"{what} sticks out of sentence {i} [{sents[i][0]}, {sents[i][1]}) ({where}); it would be cut short"
+        else:
+            msg = f"{what} lies outside every sentence ({where}); it would never be trained on or scored"
+        problems.append(Problem(file, line, f"{kind}[{k}]", msg + "; fix the sentences, or pass --extend-sentences (extend_sentences: true)"))
+    return problems
+
+
+def fit_sentences_to_spans(doc: Document, file: str = "<memory>", line: int | None = None) -> list[Problem]:
+    """Join or widen the document's sentences so every span lies inside one; a warning for each change.
+
+    Sentences a span crosses are joined into one that also covers the span; a span in a gap
+    widens the sentence before it (or, for a span before the first sentence, the one after it).
+    Nothing else moves, so all other spans stay in the sentences they were in.
+    """
+    sents, where = _effective_sentences(doc)
+    if any(not (0 <= a < b <= len(doc.text)) for a, b in sents) or any(b0 > a1 for (_, b0), (a1, _) in zip(sents, sents[1:])):
+        return []  # invalid sentences are reported by validation, not repaired
+    warnings: list[Problem] = []
+    for kind, k, s in _spans_in_range(doc):
+        if any(a <= s.start and s.end <= b for a, b in sents):
+            continue
+        touching = [i for i, (a, b) in enumerate(sents) if s.start < b and a < s.end]
+        if touching:
+            i, j = touching[0], touching[-1]
+            new = (min(sents[i][0], s.start), max(sents[j][1], s.end))
+            sents[i : j + 1] = [new]
+            how = f"joined sentences {i}–{j}" if j > i else f"widened sentence {i}"
+        else:
+            before = [i for i, (_, b) in enumerate(sents) if b <= s.start]
+            if before:
+                i = before[-1]
+                new = (sents[i][0], s.end)
+            elif sents:
+                i = 0
+                new = (s.start, sents[0][1])
+            else:
+                i = 0
+                new = (s.start, s.end)
+                sents.insert(0, new)
+            sents[i] = new
+            how = f"widened sentence {i}"
+        warnings.append(Problem(file, line, f"{kind}[{k}]", f"span [{s.start}, {s.end}) {s.label} in document {doc.id!r} "
+                                f"was not inside one sentence ({where}): {how} to [{new[0]}, {new[1]})", level="warning"))
+    if warnings:
+        doc.sentences = sents
+    return warnings
 
 
 # --------------------------------------------------------------------------- parsing
@@ -251,8 +338,13 @@ def iter_jsonl_records(path: str | Path, problems: list[Problem]) -> Iterator[tu
                 problems.append(Problem(file, lineno, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
 
 
-def read_jsonl(path: str | Path, schema: Schema | None = None, strict: bool = True) -> tuple[list[Document], list[Problem]]:
-    """Load and validate a corpus file. With ``strict``, raise :class:`CorpusError` on any error."""
+def read_jsonl(path: str | Path, schema: Schema | None = None, strict: bool = True,
+               extend_sentences: bool = False) -> tuple[list[Document], list[Problem]]:
+    """Load and validate a corpus file. With ``strict``, raise :class:`CorpusError` on any error.
+
+    With ``extend_sentences``, sentences are joined or widened so that every span lies inside
+    one (a warning each), instead of such spans being errors.
+    """
     schema = schema or load_schema()
     file = str(path)
     problems: list[Problem] = []
@@ -269,6 +361,8 @@ def read_jsonl(path: str | Path, schema: Schema | None = None, strict: bool = Tr
                 problems.append(Problem(file, lineno, "id", f"duplicate id {doc.id!r} (first on line {seen[doc.id]})"))
             else:
                 seen[doc.id] = lineno
+            if extend_sentences:
+                problems += fit_sentences_to_spans(doc, file, lineno)
             problems += validate_document(doc, schema, file, lineno)
             docs.append(doc)
         if not docs and not any(p.level == "error" for p in problems):

@@ -25,11 +25,12 @@ h1{font-size:1.4em} h2{font-size:1.15em;border-bottom:1px solid #ddd;padding-bot
 .text{flex:1;white-space:pre-wrap;margin:0}
 .events{flex:0 0 16em;font-size:.85em;color:#333;margin:0}
 .events span{display:inline-block;background:#eef;border:1px solid #99c;border-radius:3px;padding:0 .35em;
-margin:.1em;direction:ltr}
+margin:.1em;direction:ltr;unicode-bidi:isolate}
+bdi{unicode-bidi:isolate}
 .events .trig{background:#fff4e0;border-color:#d9a441}
 mark{border-radius:3px;padding:0 .15em}
 mark::after{content:attr(data-label);font-size:.6em;vertical-align:super;margin-inline-start:.2em;color:#444;
-font-family:sans-serif}
+font-family:sans-serif;direction:ltr;unicode-bidi:isolate}
 .legend mark{margin:0 .3em}
 """
 
@@ -48,11 +49,11 @@ def page_header(title: str = "Entities and events", models: Mapping[str, str] | 
         labels = {}
     css = _CSS + "".join(f'mark[data-label="{escape(k)}"]{{background:{label_colour(k)}}}\n' for k in labels)
     legend = "".join(f'<mark data-label="{escape(k)}" title="{escape(v)}"></mark>' for k, v in labels.items())
-    used = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in (models or {}).items())
+    used = "".join(f"<li>{_iso(k)}: {_iso(v)}</li>" for k, v in (models or {}).items())
     return (
         '<!DOCTYPE html>\n<html lang="ar" dir="rtl">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
-        f"<h1>{escape(title)}</h1>\n"
+        f"<h1>{_iso(title)}</h1>\n"
         + (f'<ul class="meta">{used}</ul>\n' if used else "")
         + (f'<p class="legend">{legend}</p>\n' if legend else "")
     )
@@ -60,6 +61,12 @@ def page_header(title: str = "Entities and events", models: Mapping[str, str] | 
 
 def page_footer() -> str:
     return "</body>\n</html>\n"
+
+
+def _iso(value: Any) -> str:
+    """``value`` escaped inside ``<bdi>``: an id such as ``000_30f1`` or a Latin label keeps its own
+    direction on the right-to-left page instead of being reordered (``30f1_000``)."""
+    return f"<bdi>{escape(str(value))}</bdi>"
 
 
 def _marked(text: str, start: int, end: int, entities: list[Mapping[str, Any]]) -> str:
@@ -88,14 +95,14 @@ def render_document(rec: Mapping[str, Any]) -> str:
     for s in sentences:
         a, b = s["start"], s["end"]
         inside = [e for e in ents if a <= e["start"] and e["end"] <= b]
-        tags = "".join(f'<span class="type" data-label="{escape(t["label"])}">{escape(t["label"])} '
+        tags = "".join(f'<span class="type" data-label="{escape(t["label"])}">{_iso(t["label"])} '
                        f'{float(t["score"]):.2f}</span>' for t in s.get("event_types", []))
         tags += "".join(f'<span class="trig" data-start="{t["start"]}" data-end="{t["end"]}" '
-                        f'data-label="{escape(t["label"])}">{escape(t["label"])}: {escape(t["text"])}</span>'
+                        f'data-label="{escape(t["label"])}">{_iso(t["label"])}: {_iso(t["text"])}</span>'
                         for t in s.get("triggers", []))
         rows.append(f'<div class="sent" data-start="{a}" data-end="{b}"><p class="text">{_marked(text, a, b, inside)}'
                     f'</p><p class="events">{tags}</p></div>')
-    return (f'<section class="doc" data-id="{escape(str(rec["id"]))}">\n<h2>{escape(str(rec["id"]))}</h2>\n'
+    return (f'<section class="doc" data-id="{escape(str(rec["id"]))}">\n<h2>{_iso(rec["id"])}</h2>\n'
             + "\n".join(rows) + "\n</section>\n")
 
 

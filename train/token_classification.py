@@ -503,7 +503,11 @@ def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: 
     else:
         from .corpus import read_jsonl
 
-        docs, _ = read_jsonl(path, load_schema(data_args.schema_path))
+        docs, problems = read_jsonl(path, load_schema(data_args.schema_path),
+                                    extend_sentences=getattr(data_args, "extend_sentences", False))
+        for p in problems:  # the sentences extend_sentences joined or widened: said, not silent
+            if p.level != "error" and getattr(data_args, "extend_sentences", False):
+                log.warning("%s", p)
         if data_args.label_map:
             for d in docs:
                 spans = [Span(s.start, s.end, data_args.label_map.get(s.label, s.label)) for s in d.spans(span_kind)]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..corpus import Document, atomic_write_text
 from ..schema import Schema
-from .common import ImportReport, SpanCollector, resolve_offsets
+from .common import AmbiguousOffsets, ImportReport, SpanCollector, resolve_offsets
 
 NAME = "brat"
 _SKIP = {"R": "relation", "E": "event structure", "A": "attribute", "M": "attribute",
@@ -42,7 +42,8 @@ def _read_text(p: Path, report: ImportReport) -> str | None:
 
 
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
-         snap: bool = False, annotator: str | None = None) -> tuple[list[Document], ImportReport]:
+         snap: bool = False, annotator: str | None = None, offset_unit: str = "auto",
+         extend_sentences: bool = False) -> tuple[list[Document], ImportReport]:
     folder = Path(path)
     report = ImportReport(str(folder), NAME)
     if not folder.is_dir():
@@ -63,7 +64,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
             continue
         ann = txt.with_suffix(".ann")
         sub = ImportReport(str(ann), NAME)
-        col = SpanCollector(sub, schema, text, None, txt.stem, label_map, snap)
+        col = SpanCollector(sub, schema, text, None, txt.stem, label_map, snap, offset_unit, extend_sentences)
         if not ann.exists():
             sub.warn(None, "", "no .ann file: the document has no annotations")
             lines: list[str] = []
@@ -100,8 +101,13 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
                 sub.skipped["discontinuous span"] += 1
                 sub.warn(lineno, tid, f"discontinuous {label} span {offs} in document {txt.stem!r} was left out (not merged)")
                 continue
-            stored = parts[2] if len(parts) > 2 else None
-            a, b, converted = resolve_offsets(text, frags[0][0], frags[0][1], stored)
+            stored = "\t".join(parts[2:]) if len(parts) > 2 else None  # the text column may hold a tab
+            try:
+                a, b, converted = resolve_offsets(text, frags[0][0], frags[0][1], stored, offset_unit)
+            except AmbiguousOffsets as exc:
+                sub.error(lineno, f"{tid}.offsets", f"{exc} (document {txt.stem!r})")
+                col.failed = True
+                continue
             sub.utf16 += converted
             if stored is not None and 0 <= a < b <= len(text) and text[a:b].replace("\n", " ") != stored.replace("\n", " "):
                 sub.warn(lineno, f"{tid}.text", f"stored text {stored!r} differs from the text at {offs} ({text[a:b]!r}) in document {txt.stem!r}")

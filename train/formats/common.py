@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ..corpus import Document, Problem, Span, validate_document
+from ..corpus import Document, Problem, Span, fit_sentences_to_spans, validate_document
 from ..schema import Schema
 from ..text import is_word_boundary, is_word_char, snap_to_words
 
@@ -172,6 +172,8 @@ class SpanCollector:
     doc_id: str
     label_map: Mapping[str, str | None] | None = None
     snap: bool = False
+    offset_unit: str = "auto"
+    extend_sentences: bool = False
     entities: list[Span] = field(default_factory=list)
     events: list[Span] = field(default_factory=list)
     failed: bool = False
@@ -187,7 +189,11 @@ class SpanCollector:
         (see :func:`resolve_offsets`); ``expected`` is the span text the tool stored, if any.
         """
         if js_offsets:
-            start, end, converted = resolve_offsets(self.text, start, end, expected)
+            try:
+                start, end, converted = resolve_offsets(self.text, start, end, expected, self.offset_unit)
+            except AmbiguousOffsets as exc:
+                self._err(fld, f"{exc} (document {self.doc_id!r})")
+                return
             self.report.utf16 += converted
         ok = True
         for key, v in (("start", start), ("end", end)):
@@ -248,7 +254,8 @@ class SpanCollector:
         """The document with sentences computed, or ``None`` if it had errors (already reported)."""
         doc = Document(id=self.doc_id, text=self.text, entities=sorted(self.entities), events=sorted(self.events), meta=meta or {})
         doc.with_sentences()
-        problems = validate_document(doc, self.schema, self.report.file, self.record)
+        problems = fit_sentences_to_spans(doc, self.report.file, self.record) if self.extend_sentences else []
+        problems += validate_document(doc, self.schema, self.report.file, self.record)
         errors = [p for p in problems if p.level == "error"]
         self.report.problems += problems
         if self.failed or errors:
@@ -281,34 +288,61 @@ def check_unique_ids(docs: Iterable[Document], report: ImportReport) -> None:
 # --------------------------------------------------------------------------- offsets from JavaScript tools
 
 
-def resolve_offsets(text: str, start: object, end: object, expected: object = None) -> tuple[object, object, bool]:
+OFFSET_UNITS = ("auto", "codepoint", "utf16")
+
+
+class AmbiguousOffsets(ValueError):
+    """Offsets that read as two different spans, one in code points and one in UTF-16 code units."""
+
+    def __init__(self, text: str, start: int, end: int, utf16: tuple[int, int]):
+        self.codepoint = (start, end)
+        self.utf16 = utf16
+        super().__init__(
+            f"offsets [{start}, {end}) are ambiguous: the text has characters outside the BMP and the export "
+            f"stores no span text; as code points they are {span_text_hint(text, start, end)}, as UTF-16 code "
+            f"units (a JavaScript front end) {span_text_hint(text, *utf16)} at [{utf16[0]}, {utf16[1]}); "
+            "say which with --offset-unit codepoint or --offset-unit utf16"
+        )
+
+
+def resolve_offsets(text: str, start: object, end: object, expected: object = None,
+                    unit: str = "auto") -> tuple[object, object, bool]:
     """Read a tool's offsets as code points, or as UTF-16 code units where that is what they are.
 
-    Tools with a JavaScript front end (Label Studio before its emoji fix, brat's client, old
-    doccano) count UTF-16 code units, so every character outside the BMP before a span shifts it
-    by one. Where the two readings differ (``text`` has such characters), the code-point reading is
-    kept when it matches ``expected`` (the span text the tool stored) or, without one, when it
-    sits on whole words; otherwise a UTF-16 reading that does is used. Returns ``(start, end,
+    Tools with a JavaScript front end (Label Studio before its emoji fix, brat's client, doccano
+    at least up to its 2023 releases, doccano issue #2290) count UTF-16 code units, so every
+    character outside the BMP before a span shifts it. ``unit`` ``"codepoint"`` or ``"utf16"``
+    says which the export uses. With ``"auto"``, and only where the two readings differ (``text``
+    has such characters): a stored span text (``expected``) decides, and where both readings
+    match it, code points (the unit Label Studio 1.x and brat's server document); without a
+    stored text, the one reading that sits on whole words is taken, and where both do,
+    :class:`AmbiguousOffsets` is raised rather than guessing. Returns ``(start, end,
     converted)``; offsets that are not integers are returned unchanged for the caller to report.
     """
+    if unit not in OFFSET_UNITS:
+        raise ValueError(f"offset unit must be one of {', '.join(OFFSET_UNITS)}, got {unit!r}")
     if isinstance(start, bool) or isinstance(end, bool) or not isinstance(start, int) or not isinstance(end, int):
         return start, end, False
-    if not has_astral(text):
-        return start, end, False
-
-    def fits(a: int, b: int) -> bool:
-        if not (0 <= a < b <= len(text)):
-            return False
-        if isinstance(expected, str) and expected:
-            return text[a:b] == expected
-        return is_word_char(text[a]) and is_word_boundary(text, a) and is_word_char(text[b - 1]) and is_word_boundary(text, b)
-
-    if fits(start, end):
+    if unit == "codepoint" or not has_astral(text):
         return start, end, False
     a, b = utf16_to_codepoint(text, start), utf16_to_codepoint(text, end)
-    if a >= 0 and b >= 0 and fits(a, b):
-        return a, b, True
-    return start, end, False
+    if unit == "utf16":
+        return a, b, (a, b) != (start, end)
+
+    def fits(x: int, y: int) -> bool:
+        if not (0 <= x < y <= len(text)):
+            return False
+        if isinstance(expected, str) and expected:
+            return text[x:y] == expected
+        return is_word_char(text[x]) and is_word_boundary(text, x) and is_word_char(text[y - 1]) and is_word_boundary(text, y)
+
+    as_codepoints = fits(start, end)
+    as_utf16 = (a, b) != (start, end) and a >= 0 and b >= 0 and fits(a, b)
+    if as_codepoints and as_utf16 and not (isinstance(expected, str) and expected):
+        raise AmbiguousOffsets(text, start, end, (a, b))
+    if as_codepoints or not as_utf16:
+        return start, end, False
+    return a, b, True
 
 
 def read_json_lines(path: str | Path, report: ImportReport) -> list[tuple[int, Any]]:

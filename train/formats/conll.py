@@ -14,7 +14,8 @@ NAME = "conll"
 
 
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
-         snap: bool = False, annotator: str | None = None, layer: int = 0,
+         snap: bool = False, annotator: str | None = None,
+         extend_sentences: bool = False, layer: int = 0,
          sentences_per_doc: int | None = 20, doc_per_sentence: bool = False) -> tuple[list[Document], ImportReport]:
     """Spans come from whole tokens, so ``--snap`` has nothing to do; labels go through the schema."""
     report = ImportReport(str(path), NAME)

@@ -9,8 +9,11 @@ docs: https://doccano.github.io/doccano/tutorial/):
 - projects with relations: ``"entities": [{"id", "start_offset", "end_offset", "label"}]`` and
   ``"relations": [{"from_id", "to_id", "type"}]`` (relations are skipped and counted).
 
-Offsets are read as code points; doccano's first JavaScript front end counted UTF-16 code units
-(doccano pull request #99), so a span that only fits as UTF-16 is converted and counted.
+Offsets: doccano's JavaScript front end has counted UTF-16 code units (pull request #99, and
+issue #2290 for releases up to 2023), while Python code counts code points, and doccano stores
+no span text to tell them apart. So a span that only sits on whole words as UTF-16 is converted
+and counted, and one that sits on whole words both ways, at different places, is an error that
+names the record and field: ``--offset-unit codepoint`` or ``utf16`` decides (never a guess).
 doccano exports one file per user when collaboration is off, so ``--annotator`` does not apply.
 """
 
@@ -37,7 +40,8 @@ def _doc_id(obj: dict, line: int, stem: str) -> str:
 
 
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
-         snap: bool = False, annotator: str | None = None) -> tuple[list[Document], ImportReport]:
+         snap: bool = False, annotator: str | None = None, offset_unit: str = "auto",
+         extend_sentences: bool = False) -> tuple[list[Document], ImportReport]:
     report = ImportReport(str(path), NAME)
     if annotator is not None:
         report.notes.append("doccano exports one file per annotator; --annotator is ignored")
@@ -54,7 +58,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
             report.error(line, text_key or "text", "missing or not a string (doccano writes the text under 'text', older versions under 'data')")
             continue
         doc_id = unique_id(_doc_id(obj, line, stem), seen)
-        col = SpanCollector(report, schema, text, line, doc_id, label_map, snap)
+        col = SpanCollector(report, schema, text, line, doc_id, label_map, snap, offset_unit, extend_sentences)
         found = False
         for key in ("label", "labels"):
             spans = obj.get(key)

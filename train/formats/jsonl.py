@@ -13,11 +13,12 @@ NAME = "jsonl"
 
 
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
-         snap: bool = False, annotator: str | None = None) -> tuple[list[Document], ImportReport]:
+         snap: bool = False, annotator: str | None = None,
+         extend_sentences: bool = False) -> tuple[list[Document], ImportReport]:
     """Load a corpus file; with a label map or ``--snap``, its spans go through the same checks as imports."""
     report = ImportReport(str(path), NAME)
     if not label_map and not snap:
-        docs, problems = read_jsonl(path, schema, strict=False)
+        docs, problems = read_jsonl(path, schema, strict=False, extend_sentences=extend_sentences)
         report.problems += problems
         if report.errors:
             return [], report
@@ -34,7 +35,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         raw = document_from_dict(obj, str(path), line, report.problems)
         if raw is None:
             continue
-        col = SpanCollector(report, schema, raw.text, line, raw.id, label_map, snap)
+        col = SpanCollector(report, schema, raw.text, line, raw.id, label_map, snap, extend_sentences=extend_sentences)
         for kind in ("entities", "events"):
             for k, s in enumerate(raw.spans(kind)):
                 col.add(s.start, s.end, s.label, f"{kind}[{k}]")

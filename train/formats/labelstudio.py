@@ -64,7 +64,8 @@ def _task_text(task: dict, report: ImportReport, rec: int) -> str | None:
 
 
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
-         snap: bool = False, annotator: str | None = None,
+         snap: bool = False, annotator: str | None = None, offset_unit: str = "auto",
+         extend_sentences: bool = False,
          from_predictions: bool = False) -> tuple[list[Document], ImportReport]:
     """Read a task export; ``from_predictions`` takes the pre-annotations instead of the annotations."""
     report = ImportReport(str(path), NAME)
@@ -135,7 +136,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         data = task["data"]
         doc_id = data.get("doc_id") if isinstance(data.get("doc_id"), str) and data.get("doc_id") else None
         doc_id = unique_id(doc_id or (f"task-{task['id']}" if task.get("id") is not None else f"{stem}-{k}"), seen)
-        col = SpanCollector(report, schema, text, k, doc_id, label_map, snap)
+        col = SpanCollector(report, schema, text, k, doc_id, label_map, snap, offset_unit, extend_sentences)
         for r, item in enumerate(result):
             fld = f"{base}.result[{r}]"
             if not isinstance(item, dict):
@@ -144,6 +145,10 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
                 continue
             typ = item.get("type")
             value = item.get("value")
+            if typ is not None and not isinstance(typ, str):
+                report.error(k, f"{fld}.type", f"must be a string such as 'labels', got {type(typ).__name__}")
+                col.failed = True
+                continue
             if typ not in SPAN_TYPES:
                 report.skipped[f"{typ or 'untyped'} result"] += 1
                 continue

@@ -35,7 +35,8 @@ def _names(obj: dict) -> set[str]:
 
 
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
-         snap: bool = False, annotator: str | None = None) -> tuple[list[Document], ImportReport]:
+         snap: bool = False, annotator: str | None = None,
+         extend_sentences: bool = False) -> tuple[list[Document], ImportReport]:
     report = ImportReport(str(path), NAME)
     stem = Path(path).stem
     records = []
@@ -55,6 +56,9 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     groups: dict[Any, list[tuple[int, dict]]] = {}
     for line, obj in records:
         key = obj.get("_input_hash", ("line", line))
+        if isinstance(key, (list, dict)):  # JSON's unhashable values: not a hash Prodigy writes
+            report.error(line, "_input_hash", f"must be an integer or a string, got {type(key).__name__}")
+            continue
         groups.setdefault(key, []).append((line, obj))
     multi = 0
     docs: list[Document] = []
@@ -78,7 +82,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
         base = meta.get("doc_id") or meta.get("id") or f"{stem}-{line}"
         doc_id = unique_id(str(base), seen)
-        col = SpanCollector(report, schema, text, line, doc_id, label_map, snap)
+        col = SpanCollector(report, schema, text, line, doc_id, label_map, snap, extend_sentences=extend_sentences)
         spans = obj.get("spans", [])
         if not isinstance(spans, list):
             report.error(line, "spans", f"must be a list, got {type(spans).__name__}")
