@@ -245,7 +245,7 @@ def _raiser(exc: BaseException):
 def _case_train(mod, tmp, mp):
     import train.modeling
 
-    mp.setattr(train.modeling, "resolve_model", _raiser(PermissionError(13, "Permission denied", "/models/x/config.json")))
+    mp.setattr(train.modeling, "resolve_base_model", _raiser(PermissionError(13, "Permission denied", "/models/x/config.json")))
     argv = [str(ROOT / "configs" / "demo-ner.yaml"), "--model_name_or_path", "/models/x", "--train_file", str(SEED),
             "--validation_file", str(SEED), "--output_dir", str(tmp / "run")]
     return argv, ["/models/x/config.json: Permission denied [PermissionError]", "model /models/x", "demo-ner.yaml"]
