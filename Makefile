@@ -17,10 +17,10 @@ TORCH_VERSION := 2.13.0
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PY_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION) uv==$(UV_VERSION)
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
-	$(PY) -m pip install --quiet -r $(LOCK)
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r $(LOCK)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
 
 # Re-resolve every dependency from pyproject.toml (the dev extra included) to the newest versions
