@@ -56,14 +56,16 @@ if str(ROOT) not in sys.path:
 TRAINED_FIXTURES = ("trained_ner_dir", "trained_events_dir", "trained_triggers_dir")
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    """Marks added before every other implementation runs (pytest-xdist reads the group in its own)."""
     for item in items:
         used = [f for f in TRAINED_FIXTURES if f in getattr(item, "fixturenames", ())]
         if used and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(used[0]))
         if used or item.get_closest_marker("xdist_group") or "trained_ner" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)  # needs a trained model: not in make test-fast
+    return (yield)
 
 
 # Hypothesis profiles for the fuzzers (issue 14): under Hypothesis' default profile each fuzzer
