@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:
 
 # The tests that use one model trained by a session fixture run in one pytest-xdist worker, so
 # each of these trainings happens once per run, not once per worker.
-TRAINED_FIXTURES = ("trained_ner_dir", "trained_events_dir", "trained_triggers_dir")
+TRAINED_FIXTURES = ("trained_ner_dir", "trained_events_dir", "trained_triggers_dir", "trained_ner")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -63,7 +63,7 @@ def pytest_collection_modifyitems(config, items):
         used = [f for f in TRAINED_FIXTURES if f in getattr(item, "fixturenames", ())]
         if used and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(used[0]))
-        if used or item.get_closest_marker("xdist_group") or "trained_ner" in getattr(item, "fixturenames", ()):
+        if used or item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.slow)  # needs a trained model: not in make test-fast
     return (yield)
 
