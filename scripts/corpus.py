@@ -124,6 +124,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
     opts = {}
     if args.src == "conll":
         opts = {"layer": args.layer, "sentences_per_doc": args.sentences_per_doc or None}
+    if args.keep_ambiguous:
+        if args.src != "gsr":
+            print("--keep-ambiguous applies to --from gsr only", file=sys.stderr)
+            return 2
+        opts["keep_ambiguous"] = True
     if args.from_predictions:
         if args.src != "labelstudio":
             print("--from-predictions applies to --from labelstudio only", file=sys.stderr)
@@ -190,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset-unit", choices=["auto", "codepoint", "utf16"], default="auto",
                    help="labelstudio/doccano/brat import: the unit of the tool's offsets (default: decided per span, "
                         "and an error where that is ambiguous)")
+    p.add_argument("--keep-ambiguous", action="store_true",
+                   help="gsr import: keep 'ambiguous' sentences with their type unjudged (default: drop them)")
     p.add_argument("--layer", type=int, default=0, help="conll import: tag column of nested files (0 = first)")
     p.add_argument("--sentences-per-doc", type=int, default=20,
                    help="conll import without -DOCSTART-: sentences per document (0 = whole file)")

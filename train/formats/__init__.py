@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {
     "brat": "brat",
     "prodigy": "prodigy",
     "conll": "conll",
+    "gsr": "gsr",
 }
 
 

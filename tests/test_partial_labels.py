@@ -1,0 +1,166 @@
+"""Sentence-level labels with partial knowledge, and the GSR CSV importer (issue 16, items 1–2).
+
+A (sentence, type) pair that was not judged must count nowhere: not in the loss, the metrics
+or the threshold tuning. Each test builds a case where counting it as "no" would change the
+figure, and checks that it does not.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from train.corpus import Document, SentenceLabel, Span, read_jsonl, validate_document
+from train.event_evaluation import multilabel_metrics
+from train.formats import gsr
+from train.schema import load_schema
+from train.sentence_classification import encode_examples, masked_bce, tune_thresholds
+from train.sentence_dataset import IGNORE, build_sentence_examples, target_matrix
+
+ROOT = Path(__file__).resolve().parent.parent
+FX = ROOT / "tests" / "fixtures" / "formats" / "gsr"
+SHARED_GSR = ROOT.parent / "shared" / "data" / "PLOVER-Arabic-GSR"
+SCHEMA = load_schema()
+LABELS = ["ASSAULT", "PROTEST"]
+
+
+def _corpus_main():
+    spec = importlib.util.spec_from_file_location("corpus_cli", ROOT / "scripts" / "corpus.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.main
+
+
+def _partial_doc() -> Document:
+    text = "هاجم المسلحون القرية.\nتظاهر الطلاب أمام الوزارة."
+    s1, s2 = (0, 21), (22, 48)
+    return Document("d", text, events=[Span(0, 4, "ASSAULT")], sentences=[s1, s2], judged=[],
+                    sentence_labels=[SentenceLabel(*s2, "ASSAULT", False)])
+
+
+def test_examples_know_only_judged_types_and_triggers_imply_labels():
+    ex = build_sentence_examples([_partial_doc()], label_order=LABELS)
+    # sentence 1: a trigger judges ASSAULT (yes); PROTEST unknown. sentence 2: ASSAULT judged no.
+    assert [(e.labels, e.judged) for e in ex] == [(("ASSAULT",), ("ASSAULT",)), ((), ("ASSAULT",))]
+    assert target_matrix(ex, LABELS) == [[1.0, IGNORE], [0.0, IGNORE]]
+    # A fully annotated document (judged absent) judges every type.
+    full = Document("f", "هاجم المسلحون القرية.", events=[Span(0, 4, "ASSAULT")], sentences=[(0, 21)])
+    assert target_matrix(build_sentence_examples([full], label_order=LABELS), LABELS) == [[1.0, 0.0]]
+
+
+def test_unjudged_type_never_contributes_to_the_loss():
+    logits = torch.tensor([[3.0, 4.0], [-2.0, 5.0]], requires_grad=True)
+    targets = torch.tensor([[1.0, IGNORE], [0.0, IGNORE]])
+    loss = masked_bce(logits, targets)
+    judged_only = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor([3.0, -2.0]), torch.tensor([1.0, 0.0]))
+    assert loss.item() == pytest.approx(judged_only.item())
+    as_no = torch.nn.functional.binary_cross_entropy_with_logits(logits.detach(), targets.clamp(min=0))
+    assert abs(as_no.item() - loss.item()) > 0.5  # counting PROTEST as "no" would change it
+    loss.backward()
+    assert logits.grad[:, 1].abs().sum().item() == 0.0
+    # Through the features too: encode_examples writes IGNORE into the labels the Trainer sees.
+    tok = type("T", (), {"__call__": lambda self, *a, **k: {"input_ids": [1, 2], "attention_mask": [1, 1]}})()
+    feats = encode_examples(build_sentence_examples([_partial_doc()], label_order=LABELS), tok, LABELS, 16)
+    assert [f["labels"] for f in feats] == [[1.0, IGNORE], [0.0, IGNORE]]
+
+
+def test_unjudged_type_never_contributes_to_metrics():
+    gold = [("ASSAULT",), ()]
+    pred = [("ASSAULT", "PROTEST"), ("PROTEST",)]  # PROTEST predicted where nobody judged it
+    judged = [("ASSAULT",), ("ASSAULT",)]
+    m = multilabel_metrics(gold, pred, LABELS, judged)
+    assert m["per_type"]["PROTEST"]["predicted"] == 0 and m["micro"]["precision"] == 1.0
+    assert m["subset_accuracy"] == 1.0 and m["judged"] == {"ASSAULT": 2, "PROTEST": 0}
+    unmasked = multilabel_metrics(gold, pred, LABELS)
+    assert unmasked["micro"]["precision"] < 0.5  # as "no", PROTEST would be two false positives
+
+
+def test_unjudged_type_never_contributes_to_thresholds():
+    # ASSAULT gold yes at p=0.9 and 0.6, no at 0.3; three unjudged rows at p=0.8 (they would be
+    # false positives for every threshold up to 0.8 if read as "no").
+    probs = np.array([[0.9], [0.6], [0.3], [0.8], [0.8], [0.8]])
+    gold = np.array([[1.0], [1.0], [0.0], [IGNORE], [IGNORE], [IGNORE]])
+    th = tune_thresholds(probs, gold, ["ASSAULT"], "per_type", default=0.5)
+    assert th["ASSAULT"] == pytest.approx(0.5)  # 0.35..0.6 separate perfectly; nearest the default
+    as_no = tune_thresholds(probs, np.maximum(gold, 0), ["ASSAULT"], "per_type", default=0.5)
+    assert as_no["ASSAULT"] > 0.8  # read as "no", they push the threshold above them
+    glob = tune_thresholds(probs, gold, ["ASSAULT"], "global", default=0.5)
+    assert glob["ASSAULT"] == pytest.approx(0.5)
+
+
+def test_contradiction_between_trigger_and_sentence_label_is_an_error():
+    doc = _partial_doc()
+    doc.sentence_labels.append(SentenceLabel(0, 21, "ASSAULT", False))
+    doc.sentence_labels.append(SentenceLabel(22, 48, "ASSAULT", True))
+    doc.sentence_labels.append(SentenceLabel(5, 21, "PROTEST", True))
+    msgs = [str(p) for p in validate_document(doc, SCHEMA, "c.jsonl", 1)]
+    assert any("sentence_labels[1].value" in m and "contradiction" in m and "events[0]" in m for m in msgs)
+    assert any("sentence_labels[2].value" in m and "both yes and no" in m for m in msgs)
+    assert any("sentence_labels[3]" in m and "not one of the document's sentences" in m for m in msgs)
+
+
+def test_gsr_fixture_reads_by_document_and_round_trips(tmp_path):
+    docs, report = gsr.read(FX, schema=SCHEMA)
+    assert not report.errors and report.skipped["ambiguous row(s)"] == 2
+    by_id = {d.id: d for d in docs}
+    assert sorted(by_id) == ["XYZ_ARB_20200105.0001", "XYZ_ARB_20200107.0002", "a1b2c3d4e5f6"]
+    d = by_id["XYZ_ARB_20200105.0001"]
+    assert d.meta["sentence_numbers"] == [1, 2, 4] and d.judged == []
+    verdicts = {(d.text[j.start:j.end][:8], j.label, j.value) for j in d.sentence_labels}
+    # sentence 2 is judged in both files: one sentence, two types
+    assert ("وقال الم", "ASSAULT", False) in verdicts and ("وقال الم", "PROTEST", False) in verdicts
+    assert ("قصفت الط", "ASSAULT", True) in verdicts
+    ex = build_sentence_examples(docs, context="previous", label_order=LABELS)
+    first = [e for e in ex if e.doc_id == d.id]
+    assert first[2].context == ""  # sentence 4 follows a gap (3 is not in the data)
+    assert first[1].context == d.text[: d.sentences[0][1]]
+    kept, _ = gsr.read(FX, schema=SCHEMA, keep_ambiguous=True)
+    assert sum(len(x.sentences) for x in kept) == sum(len(x.sentences) for x in docs) + 2
+    out = tmp_path / "g.jsonl"
+    assert _corpus_main()(["convert", "--from", "gsr", "--to", "jsonl", str(FX), str(out)]) == 0
+    back, _ = read_jsonl(out, SCHEMA)
+    assert [(b.id, b.sentence_labels, b.judged) for b in back] == [(x.id, sorted(x.sentence_labels), x.judged) for x in docs]
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "words"),
+    [
+        ("9,1,ASSAULT,XYZ-7,maybe,0,نص,1", "label", "'maybe' is not one of"),
+        ("9,1,ASSAULT,nodigits,yes,0,نص,1", "id", "not a sentence id"),
+        ("9,1,RIOT,XYZ-7,yes,0,نص,1", "event_type", "not in the schema"),
+        ("9,1,ASSAULT,XYZ-7,yes,0,,1", "text", "has no text"),
+    ],
+)
+def test_broken_gsr_file_names_record_and_field(tmp_path, capsys, row, field, words):
+    f = tmp_path / "bad_gsr.csv"
+    f.write_text(",accept,event_type,id,label,reject,text,total\n0,3,ASSAULT,XYZ-1,yes,0,هاجم المسلحون القرية.,3\n" + row + "\n",
+                 encoding="utf-8")
+    assert _corpus_main()(["convert", "--from", "gsr", "--to", "jsonl", str(f), str(tmp_path / "o.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert f"{f}:3: {field}:" in err and words in err
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_gsr_missing_column_is_one_line(tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("id,text,label\nA-1,نص,yes\n", encoding="utf-8")
+    _, report = gsr.read(f, schema=SCHEMA)
+    assert [str(p) for p in report.errors] == [f"{f}:1: event_type: missing column(s) event_type; a GSR file has id, text, event_type, label"]
+
+
+@pytest.mark.skipif(not SHARED_GSR.is_dir(), reason="../shared/data/PLOVER-Arabic-GSR is absent (shared data not mounted)")
+def test_shared_gsr_counts_match_provenance():
+    docs, report = gsr.read(SHARED_GSR, schema=SCHEMA)
+    assert not report.errors
+    counts = {(j.label, j.value): 0 for j in (SentenceLabel(0, 1, t, v) for t in LABELS for v in (True, False))}
+    for d in docs:
+        for j in d.sentence_labels:
+            counts[(j.label, j.value)] += 1
+    # PROVENANCE.md: ASSAULT 228 yes, 1,920 no; PROTEST 64 yes, 1,545 no
+    assert counts == {("ASSAULT", True): 228, ("ASSAULT", False): 1920, ("PROTEST", True): 64, ("PROTEST", False): 1545}
+    assert json.dumps(docs[0].to_dict(), ensure_ascii=False)
