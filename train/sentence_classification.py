@@ -32,6 +32,7 @@ from torch.nn import functional as F
 from .event_arguments import EventArguments
 from .event_evaluation import multilabel_metrics, render_report, write_reports
 from .sentence_dataset import SentenceExample, target_matrix
+from .sentence_inputs import CONFIG_KEY, sentence_windows
 
 logger = logging.getLogger(__name__)
 
@@ -153,45 +154,70 @@ def predict_label_sets(probs: np.ndarray, labels: Sequence[str], thresholds: dic
 
 
 def encode_examples(
-    examples: Sequence[SentenceExample], tokenizer: Any, labels: Sequence[str] | None, max_length: int
+    examples: Sequence[SentenceExample], tokenizer: Any, labels: Sequence[str] | None, max_length: int,
+    overlap: int = 64, context_mode: str = "previous",
 ) -> list[dict[str, Any]]:
-    """Tokenised features (a plain list, which Trainer accepts as a dataset).
+    """One feature per sentence (a plain list, which Trainer accepts as a dataset): its ``windows``.
 
-    With a context segment the pair is truncated context-first, so the sentence itself
-    keeps as much as possible.
+    A sentence longer than ``max_length`` sub-words is read in overlapping windows
+    (:func:`train.sentence_inputs.sentence_windows`), never truncated; :class:`WindowCollator`
+    and :func:`aggregate_windows` score it as the maximum over its windows.
     """
     rows = target_matrix(examples, labels) if labels is not None else None
     feats: list[dict[str, Any]] = []
     for k, e in enumerate(examples):
-        if e.context is None:
-            enc = tokenizer(e.text, truncation=True, max_length=max_length)
-        else:
-            enc = tokenizer(e.text, e.context, truncation="longest_first", max_length=max_length)
-        item = {key: list(v) for key, v in enc.items() if key in ("input_ids", "attention_mask", "token_type_ids")}
+        item: dict[str, Any] = {"windows": sentence_windows(tokenizer, e.text, e.context, max_length, overlap, context_mode)}
         if rows is not None:
             item["labels"] = rows[k]
         feats.append(item)
     return feats
 
 
+def aggregate_windows(logits: torch.Tensor, owner: torch.Tensor, n: int) -> torch.Tensor:
+    """Per-sentence logits: each type's maximum over the sentence's windows (differentiable)."""
+    out = torch.full((n, logits.shape[-1]), torch.finfo(logits.dtype).min, dtype=logits.dtype, device=logits.device)
+    return out.scatter_reduce(0, owner.to(logits.device)[:, None].expand_as(logits), logits, reduce="amax", include_self=True)
+
+
+class WindowCollator:
+    """Pads the windows of a batch of sentences into one tensor batch, with ``window_owner``."""
+
+    def __init__(self, tokenizer: Any, pad_to_multiple_of: int | None = None):
+        from transformers import DataCollatorWithPadding
+
+        self.pad = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to_multiple_of)
+
+    def __call__(self, feats: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        rows = [w for f in feats for w in f["windows"]]
+        owner = [i for i, f in enumerate(feats) for _ in f["windows"]]
+        out: dict[str, Any] = {}
+        if feats and "labels" in feats[0]:  # first, so Trainer counts sentences, not windows
+            out["labels"] = torch.tensor([f["labels"] for f in feats], dtype=torch.float32)
+        out.update(self.pad(rows))
+        out["window_owner"] = torch.tensor(owner, dtype=torch.long)
+        return out
+
+
 @torch.no_grad()
 def predict_probabilities(
-    model: Any, tokenizer: Any, examples: Sequence[SentenceExample], max_length: int = 256, batch_size: int = 32
+    model: Any, tokenizer: Any, examples: Sequence[SentenceExample], max_length: int = 256, batch_size: int = 32,
+    overlap: int = 64, context_mode: str = "previous",
 ) -> np.ndarray:
-    """Sigmoid scores, one row per example, one column per model label."""
-    from transformers import DataCollatorWithPadding
-
+    """Sigmoid scores, one row per example (max over its windows), one column per model label."""
     if not examples:
         return np.zeros((0, model.config.num_labels))
     was_training = model.training
     model.eval()
-    collate = DataCollatorWithPadding(tokenizer)
-    feats = encode_examples(examples, tokenizer, None, max_length)
+    collate = WindowCollator(tokenizer)
+    feats = encode_examples(examples, tokenizer, None, max_length, overlap, context_mode)
     device = next(model.parameters()).device
     out: list[np.ndarray] = []
     for i in range(0, len(feats), batch_size):
-        batch = {k: v.to(device) for k, v in collate(feats[i : i + batch_size]).items()}
-        out.append(torch.sigmoid(model(**batch).logits.float()).cpu().numpy())
+        chunk = feats[i : i + batch_size]
+        batch = collate(chunk)
+        owner = batch.pop("window_owner")
+        logits = model(**{k: v.to(device) for k, v in batch.items()}).logits.float()
+        out.append(torch.sigmoid(aggregate_windows(logits, owner, len(chunk))).cpu().numpy())
     model.train(was_training)
     return np.concatenate(out)
 
@@ -272,11 +298,11 @@ class MultiLabelTrainer(_Trainer):  # type: ignore[misc,valid-type]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
         labels = inputs.pop("labels")
-        outputs = model(**inputs)
-        logits = outputs.logits
+        owner = inputs.pop("window_owner")
+        logits = aggregate_windows(model(**inputs).logits, owner, labels.shape[0])  # max over each sentence's windows
         pw = self.pos_weight.to(logits.device, logits.dtype) if self.pos_weight is not None else None
         loss = masked_bce(logits, labels, pw)
-        return (loss, outputs) if return_outputs else loss
+        return (loss, {"logits": logits}) if return_outputs else loss
 
 
 def masked_bce(logits: torch.Tensor, targets: torch.Tensor, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
@@ -410,7 +436,7 @@ def train_sentence_classifier(
     is chosen by dev micro F1 at the best global threshold. Without dev data there is no
     early stopping, and thresholds are tuned on the training sentences (the report says so).
     """
-    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
+    from transformers import EarlyStoppingCallback, set_seed
 
     from .modeling import load_base_tokenizer, refused_pickle, resolve_base_model, weights_kwargs
     from .token_classification import (
@@ -441,12 +467,15 @@ def train_sentence_classifier(
     except pickle.UnpicklingError as exc:
         raise refused_pickle(base, exc) from None
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
-    train_feats = encode_examples(train_examples, tokenizer, labels, max_len)
+    overlap = getattr(model_args, "window_overlap", 64)
+    win = {"overlap": overlap, "context_mode": ea.context}
+    train_feats = encode_examples(train_examples, tokenizer, labels, max_len, **win)
     dev = list(dev_examples or [])
-    dev_feats = encode_examples(dev, tokenizer, labels, max_len) if dev else None
+    dev_feats = encode_examples(dev, tokenizer, labels, max_len, **win) if dev else None
 
     args = deepcopy(training_args)
     args.output_dir = str(part)
+    args.remove_unused_columns = False  # the features are windows, collated by WindowCollator
     callbacks: list[Any] = [_csv_callback_class()(part / "logs.csv")]
     if dev:
         if getattr(args.eval_strategy, "value", args.eval_strategy) == "no":
@@ -468,7 +497,7 @@ def train_sentence_classifier(
         train_dataset=train_feats,
         eval_dataset=dev_feats,
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if (args.fp16 or args.bf16) else None),
+        data_collator=WindowCollator(tokenizer, pad_to_multiple_of=8 if (args.fp16 or args.bf16) else None),
         compute_metrics=_metrics_fn(labels, untrained, ea.default_threshold) if dev else None,
         callbacks=callbacks,
         pos_weight=positive_weights(counts, judged_counts(train_examples, labels), ea.pos_weight, ea.pos_weight_max),
@@ -479,11 +508,13 @@ def train_sentence_classifier(
     model = trainer.model
 
     tune_on = dev if dev else list(train_examples)
-    probs = predict_probabilities(model, tokenizer, tune_on, max_len, model_args.inference_batch_size)
+    probs = predict_probabilities(model, tokenizer, tune_on, max_len, model_args.inference_batch_size, **win)
     gold = np.array(target_matrix(tune_on, labels), dtype=np.float64).reshape(len(tune_on), len(labels))
     thresholds = tune_thresholds(probs, gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
     mask_untrained(model, labels, untrained)
     store_thresholds(model, thresholds, ea.threshold_strategy, untrained)
+    # How the predictor must build its inputs to score as this run did (train/sentence_inputs.py).
+    setattr(model.config, CONFIG_KEY, {"context": ea.context, "max_length": max_len, "window_overlap": overlap, "aggregation": "max"})
 
     evaluated_on = "dev" if dev else "train (no dev data given)"
     splits: dict[str, dict[str, Any]] = {}
@@ -491,7 +522,7 @@ def train_sentence_classifier(
                                        [e.judged for e in tune_on])
     splits["dev"]["evaluated_on"] = evaluated_on
     if test_examples:
-        tp = predict_probabilities(model, tokenizer, test_examples, max_len, model_args.inference_batch_size)
+        tp = predict_probabilities(model, tokenizer, test_examples, max_len, model_args.inference_batch_size, **win)
         splits["test"] = multilabel_metrics([e.labels for e in test_examples], predict_label_sets(tp, labels, thresholds), labels,
                                             [e.judged for e in test_examples])
     extra = {

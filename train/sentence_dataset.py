@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from .corpus import Document, Span
 from .event_arguments import CONTEXT_MODES
+from .sentence_inputs import sentence_contexts
 
 
 @dataclass(frozen=True)
@@ -114,12 +115,13 @@ def document_examples(
     if not sentences and doc.text.strip():
         # A document stored without sentences: use the project's one splitter.
         sentences = [(s[0], s[1]) for s in Document(doc.id, doc.text).with_sentences().sentences]
-    head_a, head_b = _headline_span(doc.text)
-    head_text = doc.text[head_a:head_b].strip()
     triggers = sorted(doc.events)
     numbers = doc.meta.get("sentence_numbers")
     if not (isinstance(numbers, list) and len(numbers) == len(sentences)):
         numbers = None
+    # The same contexts as the predictor builds (train/sentence_inputs.py); the GSR numbers its
+    # sentences, so a gap gives an empty "previous" context.
+    contexts = sentence_contexts(doc.text, sentences, context, numbers)
     out: list[SentenceExample] = []
     for k, (a, b) in enumerate(sentences):
         inside = tuple(t for t in triggers if a <= t.start and t.end <= b)
@@ -128,15 +130,7 @@ def document_examples(
         judged: tuple[str, ...] | None = None
         if doc.judged is not None:
             judged = label_set((a, b), [*inside, *(Span(a, b, j.label) for j in verdicts), *(Span(a, b, t) for t in doc.judged)], label_order)
-        if context == "previous":
-            # Sources that keep only some sentences of a document (the GSR) number them: a gap
-            # means the previous sentence is unknown, so the context is empty.
-            known = k > 0 and (numbers is None or numbers[k - 1] == numbers[k] - 1)
-            ctx: str | None = doc.text[sentences[k - 1][0] : sentences[k - 1][1]] if known else ""
-        elif context == "headline":
-            ctx = "" if (head_a <= a and b <= head_b) else head_text
-        else:
-            ctx = None
+        ctx = contexts[k]
         out.append(
             SentenceExample(
                 doc_id=doc.id,
