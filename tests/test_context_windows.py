@@ -17,7 +17,12 @@ from conftest import SEED, load_script, train_demo
 
 from train.corpus import read_jsonl
 from train.event_evaluation import multilabel_metrics
-from train.sentence_classification import WindowCollator, aggregate_windows, encode_examples, predict_probabilities
+from train.sentence_classification import (
+    WindowCollator,
+    aggregate_windows,
+    encode_examples,
+    predict_probabilities,
+)
 from train.sentence_dataset import SentenceExample, build_sentence_examples
 from train.sentence_inputs import CONFIG_KEY, sentence_windows
 
