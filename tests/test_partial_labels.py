@@ -166,3 +166,53 @@ def test_shared_gsr_counts_match_provenance():
     # PROVENANCE.md: ASSAULT 228 yes, 1,920 no; PROTEST 64 yes, 1,545 no
     assert counts == {("ASSAULT", True): 228, ("ASSAULT", False): 1920, ("PROTEST", True): 64, ("PROTEST", False): 1545}
     assert json.dumps(docs[0].to_dict(), ensure_ascii=False)
+
+
+FXF = ROOT / "tests" / "fixtures" / "formats"
+
+
+def test_labelstudio_choices_per_task_and_per_sentence():
+    from train.formats import labelstudio_choices
+
+    docs, report = labelstudio_choices.read(FXF / "labelstudio_choices.json", schema=SCHEMA, judged=LABELS)
+    assert not report.errors and [d.id for d in docs] == ["task-201", "task-202"]
+    whole, regions = docs
+    assert whole.sentences == [(0, len(whole.text))]  # a task-level choice judges the whole text
+    assert {(j.label, j.value) for j in whole.sentence_labels} == {("ASSAULT", True), ("PROTEST", False)}
+    assert regions.sentences == [(0, 34), (35, 70)] and [(e.start, e.end) for e in regions.events] == [(0, 5)]
+    ex = build_sentence_examples(docs, label_order=LABELS)
+    assert [(e.labels, e.judged) for e in ex] == [(("ASSAULT",), tuple(LABELS)), (("PROTEST",), tuple(LABELS)), ((), tuple(LABELS))]
+
+
+def test_doccano_classification_label_list_and_cats():
+    from train.formats import doccano_classification
+
+    docs, report = doccano_classification.read(FXF / "doccano_classification.jsonl", schema=SCHEMA, judged=LABELS)
+    assert not report.errors and [d.id for d in docs] == ["11", "12", "13"]
+    ex = build_sentence_examples(docs, label_order=SCHEMA.labels("events"))
+    assert [e.labels for e in ex] == [("ASSAULT",), ("REQUEST", "PROTEST"), ()]
+    assert ex[2].judged == ("PROTEST", "ASSAULT")  # asked types, no trigger: both "no"
+    cats, report = doccano_classification.read(FXF / "doccano_cats.jsonl", schema=SCHEMA)
+    assert not report.errors
+    assert target_matrix(build_sentence_examples(cats, label_order=LABELS), LABELS) == [[1.0, 0.0], [IGNORE, 1.0]]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "where"),
+    [
+        ("doccano_classification", '{"text": "نص", "label": ["RIOT"]}\n', ":1: label[0]:"),
+        ("doccano_classification", '{"text": "نص", "label": "ASSAULT"}\n', ":1: label:"),
+        ("doccano_classification", '{"text": "نص", "cats": {"ASSAULT": 2}}\n', ":1: cats.ASSAULT:"),
+        ("labelstudio_choices", json.dumps([{"id": 1, "data": {"text": "نص هنا"}, "annotations": [{"result": [
+            {"type": "choices", "value": {"choices": ["RIOT"]}}]}]}]), ":1: annotations[0].result[0].value.choices[0]:"),
+        ("labelstudio_choices", json.dumps([{"id": 1, "data": {"text": "نص هنا"}, "annotations": [{"result": [
+            {"type": "choices", "value": {"start": 3, "end": 99, "choices": ["ASSAULT"]}}]}]}]), ":1: annotations[0].result[0].value.start:"),
+    ],
+)
+def test_broken_classification_export_names_record_and_field(tmp_path, capsys, fmt, content, where):
+    f = tmp_path / "in.json"
+    f.write_text(content, encoding="utf-8")
+    assert _corpus_main()(["convert", "--from", fmt, "--to", "jsonl", str(f), str(tmp_path / "o.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert f"{f}{where}" in err, err
+    assert not (tmp_path / "o.jsonl").exists()

@@ -24,6 +24,8 @@ FORMATS: dict[str, str] = {
     "prodigy": "prodigy",
     "conll": "conll",
     "gsr": "gsr",
+    "labelstudio_choices": "labelstudio_choices",
+    "doccano_classification": "doccano_classification",
 }
 
 
