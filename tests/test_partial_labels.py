@@ -216,3 +216,25 @@ def test_broken_classification_export_names_record_and_field(tmp_path, capsys, f
     err = capsys.readouterr().err
     assert f"{f}{where}" in err, err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_train_py_on_seed_plus_gsr_folder_writes_per_type_test_figures(tiny_model_dir, tmp_path):
+    """Several sources in one run (seed: every type judged; GSR: one type per sentence), and a GSR folder as test_file."""
+    from conftest import load_script
+
+    out = tmp_path / "run"
+    rc = load_script("train").main([
+        str(ROOT / "configs" / "plover-gsr.yaml"), "--model_name_or_path", str(tiny_model_dir), "--model_revision", "main",
+        "--train_file", str(FX), "--extra_train_files", f"[{ROOT / 'data' / 'seed.jsonl'}]", "--test_file", str(FX),
+        "--output_dir", str(out), "--max_steps", "3", "--max_seq_length", "32", "--use_cpu", "true", "--disable_tqdm", "true",
+    ])
+    assert rc == 0
+    m = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert m["run"]["train_sentences"] == 99 + 6  # the seed's sentences and the fixture's judged ones
+    seed = build_sentence_examples(read_jsonl(ROOT / "data" / "seed.jsonl", SCHEMA)[0], label_order=LABELS)
+    assert m["run"]["training_counts"] == {lab: sum(lab in e.labels for e in seed) + n for lab, n in (("ASSAULT", 2), ("PROTEST", 1))}
+    test = m["test"]["per_type"]
+    assert test["ASSAULT"]["support"] == 2 and test["PROTEST"]["support"] == 1
+    assert set(test["ASSAULT"]) >= {"precision", "recall", "f1", "support"}
+    assert m["test"]["judged"] == {"ASSAULT": 4, "PROTEST": 3}  # unjudged pairs are not in the figures
