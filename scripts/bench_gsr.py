@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TYPES = ("ASSAULT", "PROTEST")
 
+from train.formats.gsr import read as read_gsr  # noqa: E402
+
 
 def split_docs(docs: list, dev_share: float) -> tuple[list, list]:
     """Train/dev by document: the MD5 of the document id, so the split is stable and never by sentence."""
@@ -106,7 +108,6 @@ def main(argv: list[str] | None = None) -> int:
         print("bench_gsr.py: scikit-learn is missing; install the benchmark extra: pip install -e '.[bench]'", file=sys.stderr)
         return 2
     from train.corpus import write_jsonl
-    from train.formats.gsr import read as read_gsr
     from train.schema import load_schema
 
     docs, report = read_gsr(a.gsr, schema=load_schema())
@@ -154,5 +155,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _subject(argv: list[str]) -> str | None:
+    from train.cli import describe_args
+
+    return describe_args(argv, "--gsr", "--out", takes_value=("--dev-share", "--epochs", "--max-seq-length"))
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="bench_gsr.py", subject=_subject)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())
