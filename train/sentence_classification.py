@@ -383,7 +383,8 @@ def model_card(
         "# Arabic news sentence event classifier (PLOVER types)",
         "",
         f"Fine-tuned from `{base}`. Multi-label: each sentence gets the set of PLOVER event types it reports "
-        f"(possibly none).{pair}",
+        f"(possibly none).{pair} A sentence longer than the window in `config.json` (`sentence_inputs`) is read in "
+        "overlapping windows and each type takes its highest score over them, as in training and evaluation.",
         "",
         "```python",
         "from transformers import pipeline",
