@@ -124,6 +124,20 @@ def cmd_convert(args: argparse.Namespace) -> int:
     opts = {}
     if args.src == "conll":
         opts = {"layer": args.layer, "sentences_per_doc": args.sentences_per_doc or None}
+    if args.keep_ambiguous:
+        if args.src != "gsr":
+            print("--keep-ambiguous applies to --from gsr only", file=sys.stderr)
+            return 2
+        opts["keep_ambiguous"] = True
+    if args.judged is not None:
+        if args.src not in ("labelstudio_choices", "doccano_classification"):
+            print("--judged applies to --from labelstudio_choices or doccano_classification only", file=sys.stderr)
+            return 2
+        opts["judged"] = [x.strip() for x in args.judged.split(",") if x.strip()]
+        unknown = [x for x in opts["judged"] if x not in schema.labels("events")]
+        if unknown:
+            print(f"--judged: {', '.join(unknown)} not among the schema's event types", file=sys.stderr)
+            return 2
     if args.from_predictions:
         if args.src != "labelstudio":
             print("--from-predictions applies to --from labelstudio only", file=sys.stderr)
@@ -190,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset-unit", choices=["auto", "codepoint", "utf16"], default="auto",
                    help="labelstudio/doccano/brat import: the unit of the tool's offsets (default: decided per span, "
                         "and an error where that is ambiguous)")
+    p.add_argument("--keep-ambiguous", action="store_true",
+                   help="gsr import: keep 'ambiguous' sentences with their type unjudged (default: drop them)")
+    p.add_argument("--judged", default=None,
+                   help="classification imports: the event types the project asked about, comma-separated "
+                        "(default: every event type); unchosen ones are 'no', others unjudged")
     p.add_argument("--layer", type=int, default=0, help="conll import: tag column of nested files (0 = first)")
     p.add_argument("--sentences-per-doc", type=int, default=20,
                    help="conll import without -DOCSTART-: sentences per document (0 = whole file)")

@@ -23,9 +23,24 @@ DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "data" / "seed.jsonl"
 def corpus_texts(paths: list[str]) -> list[str]:
     import json
 
+    from train.arguments import path_format
+
     texts: list[str] = []
     for p in paths:
-        if p.endswith(".jsonl"):
+        fmt, path = path_format(p, "jsonl" if p.endswith(".jsonl") else "text")
+        if fmt == "gsr":  # a GSR CSV file or folder: its sentences, as training reads them
+            from train.formats.gsr import read as read_gsr
+            from train.schema import load_schema
+
+            docs, report = read_gsr(path, schema=load_schema(), keep_ambiguous=True)
+            if report.errors:
+                raise ValueError(str(report.errors[0]))
+            texts += [d.text for d in docs]
+        elif fmt == "conll":
+            from train.conll import read_conll
+
+            texts += [d.text for d in read_conll(path)]
+        elif p.endswith(".jsonl"):
             with open(p, encoding="utf-8") as fh:
                 texts += [json.loads(line)["text"] for line in fh if line.strip()]
         else:
@@ -68,7 +83,8 @@ def build(out_dir: str | Path, texts: list[str], vocab_size: int = 4000, hidden:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out_dir")
-    ap.add_argument("--corpus", action="append", help="corpus JSONL (default data/seed.jsonl); repeatable")
+    ap.add_argument("--corpus", action="append", help="corpus that training reads: JSONL (default data/seed.jsonl), a GSR CSV file or folder, "
+                    "or FORMAT:PATH (jsonl, conll, gsr); repeatable")
     ap.add_argument("--text", action="append", default=[], help="extra plain-text or .jsonl file for the vocabulary")
     ap.add_argument("--conll", action="append", default=[], help="CoNLL/IOB2 file whose tokens join the vocabulary text")
     ap.add_argument("--vocab-size", type=int, default=4000)
@@ -77,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     files = (a.corpus or [str(DEFAULT_CORPUS)]) + a.text
-    missing = [f for f in files if not Path(f).is_file()]
+    missing = [f for f in files if not Path(f.split(":", 1)[1] if f.split(":", 1)[0] in ("gsr", "conll", "jsonl") else f).exists()]
     if missing:
         print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
         return 2

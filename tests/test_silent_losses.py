@@ -293,9 +293,14 @@ def _case_bench(mod, tmp, mp):
     return ["--news", str(tmp / "news"), "--threads", "1"], [f"{tmp / 'news'}: Permission denied", f"news {tmp / 'news'}"]
 
 
+def _case_bench_gsr(mod, tmp, mp):
+    mp.setattr(mod, "read_gsr", _raiser(PermissionError(13, "Permission denied", str(tmp / "gsr"))))
+    return ["--gsr", str(tmp / "gsr"), "--out", str(tmp / "out")], [f"{tmp / 'gsr'}: Permission denied", f"gsr {tmp / 'gsr'}"]
+
+
 SCRIPTS = {"train": _case_train, "predict": _case_predict, "corpus": _case_corpus, "build_corpus": _case_build_corpus,
            "export_onnx": _case_export_onnx, "make_tiny_model": _case_make_tiny_model, "publish": _case_publish,
-           "bench": _case_bench}
+           "bench": _case_bench, "bench_gsr": _case_bench_gsr}
 
 
 def test_every_script_is_covered():

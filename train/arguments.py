@@ -26,7 +26,7 @@ from .event_arguments import EventArguments
 CAMELBERT_MSA = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
 TASKS = ("ner", "triggers", "events")
 CROSS_VALIDATION = ("leave_one_document_out", "k_fold")
-DATA_FORMATS = ("jsonl", "conll")
+DATA_FORMATS = ("jsonl", "conll", "gsr")
 
 
 class ConfigError(ValueError):
@@ -73,7 +73,13 @@ class DataArguments:
     train_file: str | None = field(default=None)
     validation_file: str | None = field(default=None, metadata={"help": "Dev set; selects the best checkpoint."})
     test_file: str | None = field(default=None)
-    data_format: str = field(default="jsonl", metadata={"help": "jsonl (corpus format) or conll (IOB2 columns)."})
+    data_format: str = field(default="jsonl", metadata={"help": "jsonl (corpus format), conll (IOB2 columns) or gsr "
+                             "(PLOVER gold-standard CSV); a folder or .csv path is always read as gsr."})
+    extra_train_files: list[str] | None = field(
+        default=None,
+        metadata={"help": "More training sources combined with train_file, each PATH or FORMAT:PATH (jsonl, conll, gsr)."},
+    )
+    keep_ambiguous: bool = field(default=False, metadata={"help": "gsr: keep 'ambiguous' sentences, their type unjudged."})
     conll_layer: int = field(default=0, metadata={"help": "Tag column of a nested CoNLL file (0 = first)."})
     conll_sentences_per_doc: int = field(default=20, metadata={"help": "CoNLL files without -DOCSTART-."})
     label_map: dict[str, Any] | None = field(default=None, metadata={"help": "Rename source types (null drops a type)."})
@@ -227,8 +233,10 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> Non
         raise ConfigError("train_file is required")
     for key in ("train_file", "validation_file", "test_file"):
         p = getattr(data_args, key)
-        if p and not Path(p).is_file():
-            raise ConfigError(f"{key}: {p} does not exist")
+        if p:
+            _check_path(key, p, data_args.data_format)
+    for k, p in enumerate(data_args.extra_train_files or []):
+        _check_path(f"extra_train_files[{k}]", str(p), data_args.data_format)
     if data_args.labels is not None and (not isinstance(data_args.labels, list) or not data_args.labels):
         raise ConfigError("labels: must be a non-empty list of type names")
     if data_args.label_map is not None and not isinstance(data_args.label_map, dict):
@@ -252,6 +260,27 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> Non
             raise ConfigError("; ".join(problems))
     if model_args.window_overlap < 0:
         raise ConfigError("window_overlap: must be >= 0")
+
+
+def path_format(path: str, default: str) -> tuple[str, str]:
+    """``(format, path)`` of a data path: ``FORMAT:PATH`` names it; a folder or ``.csv`` is gsr; else ``default``."""
+    head, sep, rest = path.partition(":")
+    if sep and head in DATA_FORMATS:
+        return head, rest
+    if Path(path).is_dir() or path.lower().endswith(".csv"):
+        return "gsr", path
+    return default, path
+
+
+def _check_path(key: str, value: str, default: str) -> None:
+    fmt, p = path_format(value, default)
+    if fmt == "gsr":
+        if not Path(p).exists():
+            raise ConfigError(f"{key}: {p} does not exist")
+        if Path(p).is_dir() and not any(Path(p).glob("*.csv")):
+            raise ConfigError(f"{key}: {p} is a folder without .csv files (a GSR folder holds *_gsr.csv)")
+    elif not Path(p).is_file():
+        raise ConfigError(f"{key}: {p} does not exist" + (" or is a folder" if Path(p).exists() else ""))
 
 
 def type_list(data_args: DataArguments) -> list[str]:

@@ -33,6 +33,23 @@ class Span:
         return {"start": self.start, "end": self.end, "label": self.label}
 
 
+@dataclass(frozen=True, order=True)
+class SentenceLabel:
+    """A sentence-level judgement: event type ``label`` is (``value``) or is not reported in ``[start, end)``.
+
+    Sources such as the Arabic PLOVER gold standard judge a sentence for one type, with no
+    trigger; ``[start, end)`` must be one of the document's sentences.
+    """
+
+    start: int
+    end: int
+    label: str
+    value: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "label": self.label, "value": self.value}
+
+
 @dataclass
 class Document:
     id: str
@@ -41,6 +58,11 @@ class Document:
     events: list[Span] = field(default_factory=list)
     sentences: list[tuple[int, int]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    # Event types whose triggers were annotated exhaustively over the whole text; None: every type
+    # (a fully annotated document such as the seed corpus). Other types are known only where
+    # ``sentence_labels`` or a trigger says so.
+    judged: list[str] | None = None
+    sentence_labels: list[SentenceLabel] = field(default_factory=list)
 
     def spans(self, kind: str) -> list[Span]:
         if kind not in SPAN_KINDS:
@@ -60,6 +82,8 @@ class Document:
             "entities": [s.to_dict() for s in sorted(self.entities)],
             "events": [s.to_dict() for s in sorted(self.events)],
             "sentences": [{"start": a, "end": b} for a, b in self.sentences],
+            **({} if self.judged is None else {"judged": list(self.judged)}),
+            **({"sentence_labels": [x.to_dict() for x in sorted(self.sentence_labels)]} if self.sentence_labels else {}),
         }
 
 
@@ -157,6 +181,40 @@ def validate_document(doc: Document, schema: Schema, file: str = "<memory>", lin
             prev = b
     if sentences_ok:
         problems += sentence_cover_problems(doc, file, line)
+    problems += sentence_label_problems(doc, schema.labels("events"), file, line)
+    return problems
+
+
+def sentence_label_problems(doc: Document, event_types: Iterable[str], file: str = "<memory>",
+                            line: int | None = None) -> list[Problem]:
+    """Checks of ``judged`` and ``sentence_labels``: known types, real sentences, no contradictions.
+
+    A contradiction is a trigger of a type inside a sentence that a judgement marks "no" for
+    that type, or two judgements of one sentence and type that disagree.
+    """
+    allowed = set(event_types)
+    problems: list[Problem] = []
+    for k, lab in enumerate(doc.judged or []):
+        if lab not in allowed:
+            problems.append(Problem(file, line, f"judged[{k}]", f"label {lab!r} is not in the schema's events ({', '.join(sorted(allowed))})"))
+    sents = set(_effective_sentences(doc)[0])
+    seen: dict[tuple[int, int, str], tuple[int, bool]] = {}
+    for k, j in enumerate(doc.sentence_labels):
+        f = f"sentence_labels[{k}]"
+        if j.label not in allowed:
+            problems.append(Problem(file, line, f"{f}.label", f"label {j.label!r} is not in the schema's events ({', '.join(sorted(allowed))})"))
+        if (j.start, j.end) not in sents:
+            problems.append(Problem(file, line, f, f"[{j.start}, {j.end}) is not one of the document's sentences"))
+            continue
+        key = (j.start, j.end, j.label)
+        if key in seen and seen[key][1] != j.value:
+            problems.append(Problem(file, line, f"{f}.value", f"contradicts sentence_labels[{seen[key][0]}]: {j.label} is judged both yes and no for sentence [{j.start}, {j.end})"))
+        seen.setdefault(key, (k, j.value))
+        if not j.value:
+            for t, s in enumerate(doc.events):
+                if s.label == j.label and j.start <= s.start and s.end <= j.end:
+                    problems.append(Problem(file, line, f"{f}.value", f"contradiction: the sentence [{j.start}, {j.end}) is judged not {j.label}, "
+                                            f"but events[{t}] [{s.start}, {s.end}) is a {j.label} trigger inside it"))
     return problems
 
 
@@ -305,9 +363,32 @@ def document_from_dict(obj: Any, file: str, line: int, problems: list[Problem]) 
             b = _int_field(s, "end", f, file, line, problems)
             if a is not None and b is not None:
                 sents.append((a, b))
+    judged = obj.get("judged")
+    if judged is not None and (not isinstance(judged, list) or not all(isinstance(x, str) for x in judged)):
+        problems.append(Problem(file, line, "judged", f"must be a list of event types or absent, got {judged!r}"[:200]))
+    sentence_labels: list[SentenceLabel] = []
+    raw_sl = obj.get("sentence_labels", [])
+    if not isinstance(raw_sl, list):
+        problems.append(Problem(file, line, "sentence_labels", f"must be a list of {{start, end, label, value}}, got {type(raw_sl).__name__}"))
+        raw_sl = []
+    for k, s in enumerate(raw_sl):
+        f = f"sentence_labels[{k}]"
+        if not isinstance(s, dict):
+            problems.append(Problem(file, line, f, "must be an object with start, end, label, value"))
+            continue
+        a = _int_field(s, "start", f, file, line, problems)
+        b = _int_field(s, "end", f, file, line, problems)
+        label, value = s.get("label"), s.get("value")
+        if not isinstance(label, str):
+            problems.append(Problem(file, line, f"{f}.label", "missing or not a string"))
+        if not isinstance(value, bool):
+            problems.append(Problem(file, line, f"{f}.value", f"must be true or false, got {value!r}"[:200]))
+        if a is not None and b is not None and isinstance(label, str) and isinstance(value, bool):
+            sentence_labels.append(SentenceLabel(a, b, label, value))
     if len(problems) > before or not isinstance(text, str):
         return None
-    return Document(id=doc_id, text=text, entities=lists["entities"], events=lists["events"], sentences=sents, meta=meta)
+    return Document(id=doc_id, text=text, entities=lists["entities"], events=lists["events"], sentences=sents, meta=meta,
+                    judged=judged, sentence_labels=sentence_labels)
 
 
 def iter_jsonl_records(path: str | Path, problems: list[Problem]) -> Iterator[tuple[int, Any]]:

@@ -26,13 +26,23 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def multilabel_metrics(
-    gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]], labels: Sequence[str]
+    gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]], labels: Sequence[str],
+    judged: Sequence[Iterable[str] | None] | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the event classifier, from gold and predicted label sets per sentence."""
+    """Every figure of the event classifier, from gold and predicted label sets per sentence.
+
+    ``judged`` gives, per sentence, the types known for it (``None``: every type). A type not
+    judged for a sentence counts nowhere: not as a false positive, not in subset accuracy or
+    any-event detection, which compare the judged types only.
+    """
     if len(gold) != len(pred):
         raise ValueError(f"{len(gold)} gold label sets but {len(pred)} predictions")
-    gold_sets = [set(g) for g in gold]
-    pred_sets = [set(p) for p in pred]
+    known = [set(labels) if j is None else set(j) for j in (judged if judged is not None else [None] * len(gold))]
+    if len(known) != len(gold):
+        raise ValueError(f"{len(gold)} gold label sets but {len(known)} judged sets")
+    unknown = sorted(({lab for s in gold for lab in s} | {lab for s in pred for lab in s}) - set(labels))
+    gold_sets = [set(g) & k for g, k in zip(gold, known)]
+    pred_sets = [set(p) & k for p, k in zip(pred, known)]
     per_type: dict[str, dict[str, float]] = {}
     tp_all = fp_all = fn_all = 0
     for lab in labels:
@@ -54,11 +64,11 @@ def multilabel_metrics(
     a_fp = sum(1 for g, p in zip(gold_sets, pred_sets) if not g and p)
     a_fn = sum(1 for g, p in zip(gold_sets, pred_sets) if g and not p)
     any_p, any_r, any_f = _prf(a_tp, a_fp, a_fn)
-    unknown = sorted({lab for s in gold_sets + pred_sets for lab in s} - set(labels))
     if unknown:
         raise ValueError(f"labels outside the label set: {unknown}")
     return {
         "sentences": n,
+        "judged": {lab: sum(1 for k in known if lab in k) for lab in labels},
         "event_sentences": a_tp + a_fn,
         "micro": {"precision": micro_p, "recall": micro_r, "f1": micro_f, "support": tp_all + fn_all},
         "macro": {"precision": _macro("precision"), "recall": _macro("recall"), "f1": _macro("f1"), "types": active},

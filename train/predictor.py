@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .sentence_inputs import CONFIG_KEY, sentence_contexts, sentence_windows
 from .sentences import split_sentences
 
 # Entity labels by event role. A GPE is an actor ("Russia signed") unless the words before it
@@ -384,6 +385,20 @@ class SentenceClassifier(_Model):
 
     task = "text-classification"
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # How the training run built its inputs (train/sentence_inputs.py): its context segment,
+        # its window size and overlap; older models: no context, windows of the model's size.
+        stored = getattr(self.config, CONFIG_KEY, None) or {}
+        self.context = str(stored.get("context", "none"))
+        self.window_overlap = int(stored.get("window_overlap", min(64, self.max_length // 4)))
+        if kwargs.get("max_length") is None and stored.get("max_length"):
+            self.max_length = min(int(stored["max_length"]), self.max_length)
+
+    def contexts(self, text: str, sentences: Sequence[tuple[int, int]]) -> list[str | None]:
+        """The context segment of each sentence of a document, as the model was trained with."""
+        return sentence_contexts(text, sentences, self.context)
+
     def thresholds(self) -> dict[str, float]:
         """Per-label decision threshold; labels never seen in training are never predicted."""
         cfg = self.config
@@ -405,19 +420,25 @@ class SentenceClassifier(_Model):
                 out[lab] = float("inf")
         return out
 
-    def classify(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
+    def classify(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> list[list[dict[str, Any]]]:
         """Event types ``{label, score}`` over their thresholds, per text, best first.
 
-        A sentence longer than the model's window is read in overlapping windows and each
-        type takes its highest probability over them, so no words are dropped.
+        ``contexts``: the second segment of each text (see :meth:`contexts`); without it a model
+        trained with context gets an empty one. A sentence longer than the model's window is read
+        in overlapping windows, exactly as in training, and each type takes its highest
+        probability over them, so no words are dropped.
         """
         if not texts:
             return []
         thr = self.thresholds()
-        enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length,
-                             stride=min(64, self.max_length // 4), return_overflowing_tokens=True)
-        owners = enc["overflow_to_sample_mapping"]
-        rows = [{k: enc[k][i] for k in ("input_ids", "token_type_ids") if k in enc} for i in range(len(owners))]
+        if contexts is None:
+            contexts = [None if self.context == "none" else ""] * len(texts)
+        rows: list[dict[str, list[int]]] = []
+        owners: list[int] = []
+        for k, (text, ctx) in enumerate(zip(texts, contexts)):
+            for w in sentence_windows(self.tokenizer, text, ctx, self.max_length, self.window_overlap, self.context):
+                rows.append(w)
+                owners.append(k)
         logits = self._run(rows)
         probs = np.zeros((len(texts), len(self.id2label)), dtype=np.float32)
         for row, owner in zip(logits, owners):
@@ -540,7 +561,8 @@ class Predictor:
         bounds = [(doc.text, sents) for doc, sents in chunk]
         ner = [x for per in self.ner.tag_documents(bounds) for x in per] if self.ner else None
         trig = [x for per in self.triggers.tag_documents(bounds) for x in per] if self.triggers else None
-        types = self.events.classify(texts) if self.events else None
+        ctxs = [c for doc, sents in chunk for c in self.events.contexts(doc.text, sents)] if self.events else None
+        types = self.events.classify(texts, ctxs) if self.events else None
         k = 0
         for doc, sents in chunk:
             entities: list[dict[str, Any]] = []

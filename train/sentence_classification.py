@@ -31,7 +31,8 @@ from torch.nn import functional as F
 
 from .event_arguments import EventArguments
 from .event_evaluation import multilabel_metrics, render_report, write_reports
-from .sentence_dataset import SentenceExample, label_matrix
+from .sentence_dataset import SentenceExample, target_matrix
+from .sentence_inputs import CONFIG_KEY, sentence_windows
 
 logger = logging.getLogger(__name__)
 
@@ -61,16 +62,24 @@ def training_counts(examples: Sequence[SentenceExample], labels: Sequence[str]) 
     return counts
 
 
-def positive_weights(counts: dict[str, int], n: int, mode: str, cap: float) -> list[float] | None:
-    """Per-type ``pos_weight`` for BCE: negatives/positives (``balanced``) or its root, capped."""
+def judged_counts(examples: Sequence[SentenceExample], labels: Sequence[str]) -> dict[str, int]:
+    """Number of training sentences for which each type is known (yes or no)."""
+    return {lab: sum(1 for e in examples if e.is_judged(lab)) for lab in labels}
+
+
+def positive_weights(counts: dict[str, int], n: int | dict[str, int], mode: str, cap: float) -> list[float] | None:
+    """Per-type ``pos_weight`` for BCE: negatives/positives (``balanced``) or its root, capped.
+
+    ``n`` is the number of sentences, or per type the number that judged it (partial labels).
+    """
     if mode == "none":
         return None
     out: list[float] = []
-    for pos in counts.values():
+    for lab, pos in counts.items():
         if pos == 0:
             out.append(1.0)
             continue
-        w = (n - pos) / pos
+        w = ((n[lab] if isinstance(n, dict) else n) - pos) / pos
         w = math.sqrt(w) if mode == "sqrt" else w
         out.append(float(min(max(w, 1.0), cap)))
     return out
@@ -84,10 +93,12 @@ def apply_thresholds(probs: np.ndarray, thresholds: Sequence[float]) -> np.ndarr
     return np.asarray(probs) >= np.asarray(thresholds, dtype=np.float64)[None, :]
 
 
-def _f1(pred: np.ndarray, gold: np.ndarray) -> float:
-    tp = float(np.logical_and(pred, gold).sum())
-    fp = float(np.logical_and(pred, ~gold).sum())
-    fn = float(np.logical_and(~pred, gold).sum())
+def _f1(pred: np.ndarray, gold: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """F1 over the decisions where ``mask`` is true (the judged pairs; all without a mask)."""
+    m = np.ones_like(gold, dtype=bool) if mask is None else mask
+    tp = float((pred & gold & m).sum())
+    fp = float((pred & ~gold & m).sum())
+    fn = float((~pred & gold & m).sum())
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
@@ -99,15 +110,19 @@ def tune_thresholds(
     untrained: Sequence[str] = (),
     default: float = 0.5,
     grid: Sequence[float] | None = None,
+    mask: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Thresholds that maximise dev F1: micro F1 for ``global``, each type's F1 for ``per_type``.
 
     Ties go to the value nearest ``default`` (or to the global value, per type), so a
     flat optimum does not drift to an extreme. Types without dev positives keep the global
-    value; untrained types get :data:`NEVER_THRESHOLD`.
+    value; untrained types get :data:`NEVER_THRESHOLD`. ``mask`` (default: ``gold >= 0``)
+    marks the judged pairs; the others count for nothing.
     """
     probs = np.asarray(probs, dtype=np.float64)
-    gold = np.asarray(gold) > 0.5
+    raw = np.asarray(gold, dtype=np.float64)
+    mask = (raw >= 0) if mask is None else np.asarray(mask, dtype=bool)
+    gold = (raw > 0.5) & mask
     grid = np.round(np.arange(0.05, 0.951, 0.05), 2) if grid is None else np.asarray(grid)
     live = np.array([lab not in set(untrained) for lab in labels])
 
@@ -116,7 +131,7 @@ def tune_thresholds(
         return float(max(scored)[2])
 
     if live.any() and gold[:, live].any():
-        g = best(lambda t: _f1(probs[:, live] >= t, gold[:, live]), default)
+        g = best(lambda t: _f1(probs[:, live] >= t, gold[:, live], mask[:, live]), default)
     else:
         g = default
     out: dict[str, float] = {}
@@ -124,7 +139,7 @@ def tune_thresholds(
         if not live[j]:
             out[lab] = NEVER_THRESHOLD
         elif strategy == "per_type" and gold[:, j].any():
-            out[lab] = best(lambda t, j=j: _f1(probs[:, j] >= t, gold[:, j]), g)
+            out[lab] = best(lambda t, j=j: _f1(probs[:, j] >= t, gold[:, j], mask[:, j]), g)
         else:
             out[lab] = g
     return out
@@ -139,45 +154,70 @@ def predict_label_sets(probs: np.ndarray, labels: Sequence[str], thresholds: dic
 
 
 def encode_examples(
-    examples: Sequence[SentenceExample], tokenizer: Any, labels: Sequence[str] | None, max_length: int
+    examples: Sequence[SentenceExample], tokenizer: Any, labels: Sequence[str] | None, max_length: int,
+    overlap: int = 64, context_mode: str = "previous",
 ) -> list[dict[str, Any]]:
-    """Tokenised features (a plain list, which Trainer accepts as a dataset).
+    """One feature per sentence (a plain list, which Trainer accepts as a dataset): its ``windows``.
 
-    With a context segment the pair is truncated context-first, so the sentence itself
-    keeps as much as possible.
+    A sentence longer than ``max_length`` sub-words is read in overlapping windows
+    (:func:`train.sentence_inputs.sentence_windows`), never truncated; :class:`WindowCollator`
+    and :func:`aggregate_windows` score it as the maximum over its windows.
     """
-    rows = label_matrix(examples, labels) if labels is not None else None
+    rows = target_matrix(examples, labels) if labels is not None else None
     feats: list[dict[str, Any]] = []
     for k, e in enumerate(examples):
-        if e.context is None:
-            enc = tokenizer(e.text, truncation=True, max_length=max_length)
-        else:
-            enc = tokenizer(e.text, e.context, truncation="longest_first", max_length=max_length)
-        item = {key: list(v) for key, v in enc.items() if key in ("input_ids", "attention_mask", "token_type_ids")}
+        item: dict[str, Any] = {"windows": sentence_windows(tokenizer, e.text, e.context, max_length, overlap, context_mode)}
         if rows is not None:
             item["labels"] = rows[k]
         feats.append(item)
     return feats
 
 
+def aggregate_windows(logits: torch.Tensor, owner: torch.Tensor, n: int) -> torch.Tensor:
+    """Per-sentence logits: each type's maximum over the sentence's windows (differentiable)."""
+    out = torch.full((n, logits.shape[-1]), torch.finfo(logits.dtype).min, dtype=logits.dtype, device=logits.device)
+    return out.scatter_reduce(0, owner.to(logits.device)[:, None].expand_as(logits), logits, reduce="amax", include_self=True)
+
+
+class WindowCollator:
+    """Pads the windows of a batch of sentences into one tensor batch, with ``window_owner``."""
+
+    def __init__(self, tokenizer: Any, pad_to_multiple_of: int | None = None):
+        from transformers import DataCollatorWithPadding
+
+        self.pad = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_to_multiple_of)
+
+    def __call__(self, feats: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        rows = [w for f in feats for w in f["windows"]]
+        owner = [i for i, f in enumerate(feats) for _ in f["windows"]]
+        out: dict[str, Any] = {}
+        if feats and "labels" in feats[0]:  # first, so Trainer counts sentences, not windows
+            out["labels"] = torch.tensor([f["labels"] for f in feats], dtype=torch.float32)
+        out.update(self.pad(rows))
+        out["window_owner"] = torch.tensor(owner, dtype=torch.long)
+        return out
+
+
 @torch.no_grad()
 def predict_probabilities(
-    model: Any, tokenizer: Any, examples: Sequence[SentenceExample], max_length: int = 256, batch_size: int = 32
+    model: Any, tokenizer: Any, examples: Sequence[SentenceExample], max_length: int = 256, batch_size: int = 32,
+    overlap: int = 64, context_mode: str = "previous",
 ) -> np.ndarray:
-    """Sigmoid scores, one row per example, one column per model label."""
-    from transformers import DataCollatorWithPadding
-
+    """Sigmoid scores, one row per example (max over its windows), one column per model label."""
     if not examples:
         return np.zeros((0, model.config.num_labels))
     was_training = model.training
     model.eval()
-    collate = DataCollatorWithPadding(tokenizer)
-    feats = encode_examples(examples, tokenizer, None, max_length)
+    collate = WindowCollator(tokenizer)
+    feats = encode_examples(examples, tokenizer, None, max_length, overlap, context_mode)
     device = next(model.parameters()).device
     out: list[np.ndarray] = []
     for i in range(0, len(feats), batch_size):
-        batch = {k: v.to(device) for k, v in collate(feats[i : i + batch_size]).items()}
-        out.append(torch.sigmoid(model(**batch).logits.float()).cpu().numpy())
+        chunk = feats[i : i + batch_size]
+        batch = collate(chunk)
+        owner = batch.pop("window_owner")
+        logits = model(**{k: v.to(device) for k, v in batch.items()}).logits.float()
+        out.append(torch.sigmoid(aggregate_windows(logits, owner, len(chunk))).cpu().numpy())
     model.train(was_training)
     return np.concatenate(out)
 
@@ -258,11 +298,23 @@ class MultiLabelTrainer(_Trainer):  # type: ignore[misc,valid-type]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # noqa: ANN001
         labels = inputs.pop("labels")
-        outputs = model(**inputs)
-        logits = outputs.logits
+        owner = inputs.pop("window_owner")
+        logits = aggregate_windows(model(**inputs).logits, owner, labels.shape[0])  # max over each sentence's windows
         pw = self.pos_weight.to(logits.device, logits.dtype) if self.pos_weight is not None else None
-        loss = F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype), pos_weight=pw)
-        return (loss, outputs) if return_outputs else loss
+        loss = masked_bce(logits, labels, pw)
+        return (loss, {"logits": logits}) if return_outputs else loss
+
+
+def masked_bce(logits: torch.Tensor, targets: torch.Tensor, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean BCE-with-logits over the judged pairs only: a target of :data:`IGNORE` (< 0) adds nothing.
+
+    With every pair judged this is the plain mean of ``binary_cross_entropy_with_logits``.
+    """
+    targets = targets.to(logits.dtype)
+    judged = targets >= 0
+    per = F.binary_cross_entropy_with_logits(logits, targets.clamp(min=0), pos_weight=pos_weight, reduction="none")
+    per = torch.where(judged, per, torch.zeros_like(per))
+    return per.sum() / judged.sum().clamp(min=1)
 
 
 def _metrics_fn(labels: Sequence[str], untrained: Sequence[str], threshold: float) -> Callable[[Any], dict[str, float]]:
@@ -277,12 +329,14 @@ def _metrics_fn(labels: Sequence[str], untrained: Sequence[str], threshold: floa
     def compute(eval_pred: Any) -> dict[str, float]:
         logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
         probs = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-        gold = np.asarray(eval_pred.label_ids) > 0.5
+        raw = np.asarray(eval_pred.label_ids, dtype=np.float64)
+        gold, mask = raw > 0.5, raw >= 0
         th = {lab: (threshold if on else NEVER_THRESHOLD) for lab, on in zip(labels, live)}
         gsets = [tuple(lab for lab, g in zip(labels, row) if g) for row in gold]
-        m = multilabel_metrics(gsets, predict_label_sets(probs, labels, th), labels)
-        best = tune_thresholds(probs, gold, labels, "global", untrained, threshold)
-        bm = multilabel_metrics(gsets, predict_label_sets(probs, labels, best), labels)
+        judged = [tuple(lab for lab, m in zip(labels, row) if m) for row in mask]
+        m = multilabel_metrics(gsets, predict_label_sets(probs, labels, th), labels, judged)
+        best = tune_thresholds(probs, raw, labels, "global", untrained, threshold)
+        bm = multilabel_metrics(gsets, predict_label_sets(probs, labels, best), labels, judged)
         return {
             "micro_f1": m["micro"]["f1"],
             "macro_f1": m["macro"]["f1"],
@@ -329,7 +383,8 @@ def model_card(
         "# Arabic news sentence event classifier (PLOVER types)",
         "",
         f"Fine-tuned from `{base}`. Multi-label: each sentence gets the set of PLOVER event types it reports "
-        f"(possibly none).{pair}",
+        f"(possibly none).{pair} A sentence longer than the window in `config.json` (`sentence_inputs`) is read in "
+        "overlapping windows and each type takes its highest score over them, as in training and evaluation.",
         "",
         "```python",
         "from transformers import pipeline",
@@ -382,7 +437,7 @@ def train_sentence_classifier(
     is chosen by dev micro F1 at the best global threshold. Without dev data there is no
     early stopping, and thresholds are tuned on the training sentences (the report says so).
     """
-    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, set_seed
+    from transformers import EarlyStoppingCallback, set_seed
 
     from .modeling import load_base_tokenizer, refused_pickle, resolve_base_model, weights_kwargs
     from .token_classification import (
@@ -413,12 +468,15 @@ def train_sentence_classifier(
     except pickle.UnpicklingError as exc:
         raise refused_pickle(base, exc) from None
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
-    train_feats = encode_examples(train_examples, tokenizer, labels, max_len)
+    overlap = getattr(model_args, "window_overlap", 64)
+    win = {"overlap": overlap, "context_mode": ea.context}
+    train_feats = encode_examples(train_examples, tokenizer, labels, max_len, **win)
     dev = list(dev_examples or [])
-    dev_feats = encode_examples(dev, tokenizer, labels, max_len) if dev else None
+    dev_feats = encode_examples(dev, tokenizer, labels, max_len, **win) if dev else None
 
     args = deepcopy(training_args)
     args.output_dir = str(part)
+    args.remove_unused_columns = False  # the features are windows, collated by WindowCollator
     callbacks: list[Any] = [_csv_callback_class()(part / "logs.csv")]
     if dev:
         if getattr(args.eval_strategy, "value", args.eval_strategy) == "no":
@@ -440,10 +498,10 @@ def train_sentence_classifier(
         train_dataset=train_feats,
         eval_dataset=dev_feats,
         processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if (args.fp16 or args.bf16) else None),
+        data_collator=WindowCollator(tokenizer, pad_to_multiple_of=8 if (args.fp16 or args.bf16) else None),
         compute_metrics=_metrics_fn(labels, untrained, ea.default_threshold) if dev else None,
         callbacks=callbacks,
-        pos_weight=positive_weights(counts, len(train_examples), ea.pos_weight, ea.pos_weight_max),
+        pos_weight=positive_weights(counts, judged_counts(train_examples, labels), ea.pos_weight, ea.pos_weight_max),
     )
     train_result = trainer.train(resume_from_checkpoint=last_checkpoint(part) if resume else None)
     if not trainer.is_world_process_zero():
@@ -451,19 +509,23 @@ def train_sentence_classifier(
     model = trainer.model
 
     tune_on = dev if dev else list(train_examples)
-    probs = predict_probabilities(model, tokenizer, tune_on, max_len, model_args.inference_batch_size)
-    gold = np.array(label_matrix(tune_on, labels), dtype=np.float64).reshape(len(tune_on), len(labels))
+    probs = predict_probabilities(model, tokenizer, tune_on, max_len, model_args.inference_batch_size, **win)
+    gold = np.array(target_matrix(tune_on, labels), dtype=np.float64).reshape(len(tune_on), len(labels))
     thresholds = tune_thresholds(probs, gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
     mask_untrained(model, labels, untrained)
     store_thresholds(model, thresholds, ea.threshold_strategy, untrained)
+    # How the predictor must build its inputs to score as this run did (train/sentence_inputs.py).
+    setattr(model.config, CONFIG_KEY, {"context": ea.context, "max_length": max_len, "window_overlap": overlap, "aggregation": "max"})
 
     evaluated_on = "dev" if dev else "train (no dev data given)"
     splits: dict[str, dict[str, Any]] = {}
-    splits["dev"] = multilabel_metrics([e.labels for e in tune_on], predict_label_sets(probs, labels, thresholds), labels)
+    splits["dev"] = multilabel_metrics([e.labels for e in tune_on], predict_label_sets(probs, labels, thresholds), labels,
+                                       [e.judged for e in tune_on])
     splits["dev"]["evaluated_on"] = evaluated_on
     if test_examples:
-        tp = predict_probabilities(model, tokenizer, test_examples, max_len, model_args.inference_batch_size)
-        splits["test"] = multilabel_metrics([e.labels for e in test_examples], predict_label_sets(tp, labels, thresholds), labels)
+        tp = predict_probabilities(model, tokenizer, test_examples, max_len, model_args.inference_batch_size, **win)
+        splits["test"] = multilabel_metrics([e.labels for e in test_examples], predict_label_sets(tp, labels, thresholds), labels,
+                                            [e.judged for e in test_examples])
     extra = {
         "task": "events",
         "labels": labels,
@@ -536,11 +598,14 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
         return out
 
     train_docs = docs_of(data_args.train_file, data_args.max_train_sentences) or []
+    for extra_path in getattr(data_args, "extra_train_files", None) or []:  # several sources in one run
+        train_docs += docs_of(str(extra_path), data_args.max_train_sentences) or []
     dev_docs = docs_of(data_args.validation_file, data_args.max_eval_sentences)
     test_docs = docs_of(data_args.test_file, data_args.max_eval_sentences)
     notes = [
         f"Base model: `{model_args.model_name_or_path}`; task `events` (sentence classifier); seed {training_args.seed}.",
-        f"Train: `{data_args.train_file}` ({len(train_docs)} documents); context segment: {ea.context}; "
+        f"Train: `{data_args.train_file}`{''.join(f' + `{p}`' for p in getattr(data_args, 'extra_train_files', None) or [])} "
+        f"({len(train_docs)} documents); context segment: {ea.context}; "
         f"no-event ratio: {ea.no_event_ratio if ea.no_event_ratio is not None else 'all kept'}; pos_weight: {ea.pos_weight}.",
     ]
     common = {

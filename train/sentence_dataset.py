@@ -1,8 +1,12 @@
 """Sentence examples for event classification: one example per stored corpus sentence.
 
 A sentence's label set is the set of event types of the triggers that lie inside it (the
-annotation schema's rule); a sentence without a trigger has the empty set, which is a
-valid label. The sentence boundaries are the ones stored with the corpus, so training,
+annotation schema's rule) plus the types that a sentence-level judgement marks "yes"; a
+sentence without either has the empty set, which is a valid label. Which types are *known*
+for a sentence is ``judged``: every type for a fully annotated document (``None``), else the
+document's ``judged`` types, the types of its triggers and the types judged at the sentence
+level. Unjudged (sentence, type) pairs are ignored by the loss, the metrics and the
+threshold tuning (:data:`IGNORE` in the target matrix). The sentence boundaries are the ones stored with the corpus, so training,
 evaluation and inference agree on them.
 
 Options:
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 
 from .corpus import Document, Span
 from .event_arguments import CONTEXT_MODES
+from .sentence_inputs import sentence_contexts
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,15 @@ class SentenceExample:
     labels: tuple[str, ...]
     context: str | None = None
     triggers: tuple[Span, ...] = field(default=(), compare=False)
+    # Types known for this sentence (positive or negative); None: every type.
+    judged: tuple[str, ...] | None = None
 
     @property
     def has_event(self) -> bool:
         return bool(self.labels)
+
+    def is_judged(self, label: str) -> bool:
+        return self.judged is None or label in self.judged
 
 
 @dataclass
@@ -105,18 +115,22 @@ def document_examples(
     if not sentences and doc.text.strip():
         # A document stored without sentences: use the project's one splitter.
         sentences = [(s[0], s[1]) for s in Document(doc.id, doc.text).with_sentences().sentences]
-    head_a, head_b = _headline_span(doc.text)
-    head_text = doc.text[head_a:head_b].strip()
     triggers = sorted(doc.events)
+    numbers = doc.meta.get("sentence_numbers")
+    if not (isinstance(numbers, list) and len(numbers) == len(sentences)):
+        numbers = None
+    # The same contexts as the predictor builds (train/sentence_inputs.py); the GSR numbers its
+    # sentences, so a gap gives an empty "previous" context.
+    contexts = sentence_contexts(doc.text, sentences, context, numbers)
     out: list[SentenceExample] = []
     for k, (a, b) in enumerate(sentences):
         inside = tuple(t for t in triggers if a <= t.start and t.end <= b)
-        if context == "previous":
-            ctx: str | None = doc.text[sentences[k - 1][0] : sentences[k - 1][1]] if k > 0 else ""
-        elif context == "headline":
-            ctx = "" if (head_a <= a and b <= head_b) else head_text
-        else:
-            ctx = None
+        verdicts = [j for j in doc.sentence_labels if (j.start, j.end) == (a, b)]
+        yes = [Span(a, b, j.label) for j in verdicts if j.value]
+        judged: tuple[str, ...] | None = None
+        if doc.judged is not None:
+            judged = label_set((a, b), [*inside, *(Span(a, b, j.label) for j in verdicts), *(Span(a, b, t) for t in doc.judged)], label_order)
+        ctx = contexts[k]
         out.append(
             SentenceExample(
                 doc_id=doc.id,
@@ -124,9 +138,10 @@ def document_examples(
                 start=a,
                 end=b,
                 text=doc.text[a:b],
-                labels=label_set((a, b), inside, label_order),
+                labels=label_set((a, b), [*inside, *yes], label_order),
                 context=ctx,
                 triggers=inside,
+                judged=judged,
             )
         )
     if stats is not None:
@@ -172,6 +187,20 @@ def build_sentence_examples(
     for e in kept:
         stats.label_counts.update(e.labels)
     return kept
+
+
+IGNORE = -100.0  # target of an unjudged (sentence, type) pair: no loss, no metric, no threshold
+
+
+def target_matrix(examples: Sequence[SentenceExample], labels: Sequence[str]) -> list[list[float]]:
+    """:func:`label_matrix` with :data:`IGNORE` where the type was not judged for the sentence."""
+    rows = label_matrix(examples, labels)
+    for e, row in zip(examples, rows):
+        if e.judged is not None:
+            for j, lab in enumerate(labels):
+                if lab not in e.judged:
+                    row[j] = IGNORE
+    return rows
 
 
 def label_matrix(examples: Sequence[SentenceExample], labels: Sequence[str]) -> list[list[float]]:

@@ -19,7 +19,7 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from .alignment import (
     window_owners,
     word_tags,
 )
-from .corpus import Document, Span, write_jsonl
+from .corpus import CorpusError, Document, Span, write_jsonl
 from .evaluation import seqeval_metrics, type_confusion, write_reports
 from .schema import Schema, load_schema
 from .sentences import split_sentences
@@ -478,16 +478,31 @@ def limit_sentences(docs: Sequence[Document], n: int | None) -> list[Document]:
             break
         sents = document_sentences(d)
         if len(sents) > left:
-            d = Document(d.id, d.text, d.entities, d.events, sents[:left], d.meta)
+            d = replace(d, sentences=sents[:left])
         out.append(d)
         left -= len(sents)
     return out
 
 
 def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: int | None = None) -> list[Document]:
-    """Documents of one split: corpus JSONL (validated) or CoNLL/IOB2 through ``train.conll``."""
+    """Documents of one split: corpus JSONL (validated), CoNLL/IOB2 through ``train.conll``, or GSR CSV.
+
+    The format is ``data_format``, except that a folder or a ``.csv`` file is read as the GSR
+    (:mod:`train.formats.gsr`) and a ``FORMAT:PATH`` names its own.
+    """
+    from .arguments import path_format
+
+    fmt, path = path_format(str(path), data_args.data_format)
     span_kind = data_args.span_kind
-    if data_args.data_format == "conll":
+    if fmt == "gsr":
+        from .formats.gsr import read as read_gsr
+
+        docs, report = read_gsr(path, schema=load_schema(data_args.schema_path), label_map=data_args.label_map,
+                                keep_ambiguous=getattr(data_args, "keep_ambiguous", False))
+        if report.errors:
+            raise CorpusError(report.problems)
+        log.info("%s", report.summary())
+    elif fmt == "conll":
         from .conll import read_conll
 
         docs = read_conll(

@@ -23,6 +23,9 @@ FORMATS: dict[str, str] = {
     "brat": "brat",
     "prodigy": "prodigy",
     "conll": "conll",
+    "gsr": "gsr",
+    "labelstudio_choices": "labelstudio_choices",
+    "doccano_classification": "doccano_classification",
 }
 
 
