@@ -30,11 +30,11 @@ LOCK_VENV := .venv-lock
 lock:
 	test -x $(LOCK_VENV)/bin/uv || ($(PY_BOOT) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet uv==$(UV_VERSION))
 	echo "torch==$(TORCH_VERSION)" > $(LOCK_VENV)/torch-constraint.txt
-	$(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra dev --quiet --no-header --python-version 3.11 \
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --quiet --no-header --python-version 3.11 \
 		--python-platform x86_64-manylinux_2_28 -c $(LOCK_VENV)/torch-constraint.txt \
 		$(if $(wildcard /opt/wheels),--find-links /opt/wheels) -o $(LOCK).tmp
 	sed -e 's/^torch==$(TORCH_VERSION)+cpu$$/torch==$(TORCH_VERSION)/' $(LOCK).tmp > $(LOCK).new
-	(echo "# Every package of the CPU install, pinned. Made by \`make lock\` (uv pip compile pyproject.toml --extra dev);"; \
+	(echo "# Every package of the CPU install, pinned. Made by \`make lock\` (uv pip compile pyproject.toml --extra dev --extra bench);"; \
 	 echo "# torch is installed first by \`make setup\` (the CPU build, $(TORCH_VERSION))."; cat $(LOCK).new) > $(LOCK).tmp
 	mv $(LOCK).tmp $(LOCK) && rm -f $(LOCK).new
 
