@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from train.precision import PRECISIONS  # noqa: E402
 from train.prediction_output import (  # noqa: E402
     FORMATS,
     RESUMABLE,
@@ -182,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--resume", action="store_true", help="continue an interrupted run: skip ids already in --output")
     ap.add_argument("--no-text", action="store_true", help="leave the document text out of jsonl records")
     ap.add_argument("--backend", choices=backend_names(), default="torch", help="inference backend (default: torch)")
+    ap.add_argument("--precision", default="fp32", metavar="|".join(PRECISIONS),
+                    help="fp32 (default); bf16/fp16: the torch model cast; int8: the exported ONNX int8 graph; "
+                         "auto: the fastest this hardware supports (bf16 on CPUs with AMX/AVX512-BF16 and on "
+                         "GPUs with bf16, fp16 on other GPUs, else fp32)")
     ap.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU when there is one)")
     ap.add_argument("--batch-size", type=int, default=32, help="sentences or windows per forward pass")
     ap.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's own choice)")
@@ -202,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume and args.format not in RESUMABLE:
         print(f"predict.py: --resume works with --format {'/'.join(RESUMABLE)}, not {args.format}", file=sys.stderr)
         return 2
+    if args.precision not in PRECISIONS:
+        print(f"predict.py: --precision {args.precision!r} is not one of {', '.join(PRECISIONS)}", file=sys.stderr)
+        return 2
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.threads:
         import torch
@@ -211,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         check_unique_ids(args.inputs, args.text)
         predictor = Predictor.from_pretrained(ner=args.ner, events=args.events, triggers=args.triggers,
                                               backend=args.backend, device=args.device, batch_size=args.batch_size,
-                                              allow_pickle=args.allow_pickle)
+                                              allow_pickle=args.allow_pickle, precision=args.precision)
+        print(f"predict.py: precision {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
         done = read_done_ids(args.output) if args.resume else set()
         docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)
         head, docs = peek(docs, 2)
@@ -222,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             records = tqdm(records, unit="doc", desc="predict", file=sys.stderr)
         n = 0
         with open_output(args.output, args.format, resume=args.resume, include_text=not args.no_text,
-                         models=predictor.models()) as out:
+                         models=predictor.models(), precision=predictor.precision) as out:
             for rec in records:
                 out.write(rec)
                 n += 1
@@ -247,7 +256,7 @@ def _subject(argv: list[str]) -> str | None:
     from train.cli import describe_args
 
     return describe_args(argv, "--ner", "--events", "--triggers", "--output", "-o", positional="input",
-                         takes_value=("--text", "--format", "--backend", "--device", "--batch-size", "--threads"))
+                         takes_value=("--text", "--format", "--backend", "--precision", "--device", "--batch-size", "--threads"))
 
 
 def cli(argv: list[str] | None = None) -> int:

@@ -235,6 +235,7 @@ class OnnxBackend:
         self.session = ort.InferenceSession(str(self.path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.input_names = tuple(i.name for i in self.session.get_inputs())
         self.config = config
+        self.precision = "int8" if self.path.name == INT8_NAME else "fp32"
 
     def __call__(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         feeds = {}

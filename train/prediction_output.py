@@ -47,9 +47,11 @@ def record_to_document(rec: Mapping[str, Any]) -> Document:
 class Writer:
     """Text for the start of the output, for each record, and for its end."""
 
-    def __init__(self, include_text: bool = True, models: Mapping[str, str] | None = None):
+    def __init__(self, include_text: bool = True, models: Mapping[str, str] | None = None,
+                 precision: str | None = None):
         self.include_text = include_text
         self.models = dict(models or {})
+        self.precision = precision  # run metadata: how the numbers were computed (fp32, bf16, int8 ...)
         self.count = 0
 
     def header(self) -> str:
@@ -78,6 +80,8 @@ class CorpusWriter(Writer):
     def record(self, rec: Mapping[str, Any]) -> str:
         doc = record_to_document(rec)
         doc.meta = {**doc.meta, "predicted_by": self.models}
+        if self.precision:
+            doc.meta["precision"] = self.precision
         return json.dumps(doc.to_dict(), ensure_ascii=False) + "\n"
 
 
@@ -99,7 +103,7 @@ class LabelStudioWriter(Writer):
         from .formats import labelstudio
 
         task = labelstudio.to_tasks([record_to_document(rec)], as_predictions=True,
-                                    model_version=_model_version(self.models))[0]
+                                    model_version=_model_version(self.models, self.precision))[0]
         task["id"] = self.count + 1
         scores = _scores(rec)
         for pred in task.get("predictions", []):
@@ -130,7 +134,7 @@ class HtmlWriter(Writer):
     def header(self) -> str:
         from .html_report import page_header
 
-        return page_header(models=self.models)
+        return page_header(models={**self.models, **({"precision": self.precision} if self.precision else {})})
 
     def record(self, rec: Mapping[str, Any]) -> str:
         from .html_report import render_document
@@ -158,8 +162,9 @@ def _scores(rec: Mapping[str, Any]) -> dict[tuple[int, int, str], float]:
     return {(s["start"], s["end"], s["label"]): float(s.get("score", 1.0)) for s in spans}
 
 
-def _model_version(models: Mapping[str, str]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in models.items()) or "unknown"
+def _model_version(models: Mapping[str, str], precision: str | None = None) -> str:
+    names = ", ".join(f"{k}={v}" for k, v in models.items()) or "unknown"
+    return f"{names}, precision={precision}" if precision else names
 
 
 def part_path(path: str | Path) -> Path:
@@ -209,11 +214,15 @@ class _Sink:
 
 @contextmanager
 def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, include_text: bool = True,
-                models: Mapping[str, str] | None = None) -> Iterator[_Sink]:
-    """A sink for records; to a file it writes ``FILE.part`` and renames it when done."""
+                models: Mapping[str, str] | None = None, precision: str | None = None) -> Iterator[_Sink]:
+    """A sink for records; to a file it writes ``FILE.part`` and renames it when done.
+
+    ``models`` and ``precision`` are run metadata: the corpus format keeps them in each record's
+    ``meta``, Label Studio in ``model_version``, HTML in the page header; jsonl has no place for them.
+    """
     if fmt not in WRITERS:
         raise OutputError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    writer = WRITERS[fmt](include_text=include_text, models=models)
+    writer = WRITERS[fmt](include_text=include_text, models=models, precision=precision)
     if output is None:
         sys.stdout.write(writer.header())
         yield _Sink(sys.stdout, writer)

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .precision import check_precision, choose_auto, torch_dtype
 from .sentence_inputs import CONFIG_KEY, sentence_contexts, sentence_windows
 from .sentences import split_sentences
 
@@ -102,13 +103,20 @@ def default_device() -> str:
 
 
 class TorchBackend:
-    """PyTorch forward pass under ``inference_mode``, on the GPU when there is one."""
+    """PyTorch forward pass under ``inference_mode``, on the GPU when there is one.
 
-    def __init__(self, model: Any, device: str | None = None):
+    ``precision`` ``bf16`` or ``fp16`` casts the weights (half the memory traffic, native
+    matrix units where the hardware has them); logits always come back as float32, so the
+    softmax and decoding after it stay in full precision.
+    """
+
+    def __init__(self, model: Any, device: str | None = None, precision: str = "fp32"):
         import torch
 
         self.device = device or default_device()
-        self.model = model.to(self.device).eval()
+        dtype = torch_dtype(precision)
+        self.precision = precision if dtype is not None else "fp32"
+        self.model = (model.to(self.device, dtype=dtype) if dtype is not None else model.to(self.device)).eval()
         self.config = model.config
         names = ["input_ids", "attention_mask"]
         if getattr(model.config, "type_vocab_size", 0) and "token_type_ids" in _forward_params(model):
@@ -223,7 +231,8 @@ class _Model:
     task = ""
 
     def __init__(self, name_or_path: str, backend: str = "torch", device: str | None = None,
-                 batch_size: int = 32, max_length: int | None = None, allow_pickle: bool = False):
+                 batch_size: int = 32, max_length: int | None = None, allow_pickle: bool = False,
+                 precision: str = "fp32"):
         self.name = str(name_or_path)
         self.config = load_config(self.name)
         task = model_task(self.config)
@@ -238,8 +247,9 @@ class _Model:
         if backend not in _BACKENDS:
             hint = " (export it first: scripts/export_onnx.py MODEL_DIR)" if backend == "onnx" else ""
             raise PredictorError(f"backend {backend!r} is not available{hint}; available: {', '.join(sorted(_BACKENDS))}")
-        if allow_pickle and backend == "torch":  # the only backend that may read pickle weights
-            self.backend: Backend = TorchBackend(load_model(self.name, self.task, self.config, allow_pickle=True), device)
+        if backend == "torch" and (allow_pickle or precision != "fp32"):  # pickles: torch only
+            model = load_model(self.name, self.task, self.config, allow_pickle=allow_pickle)
+            self.backend: Backend = TorchBackend(model, device, precision)
         else:
             self.backend = _BACKENDS[backend](self.name, self.task, self.config, device)
         self.batch_size = batch_size
@@ -523,16 +533,36 @@ class Predictor:
             raise PredictorError("no model given: pass at least one of --ner, --events, --triggers")
         self.ner, self.events, self.triggers = ner, events, triggers
         self.chunk_sentences = chunk_sentences
+        first = next(m for m in (ner, events, triggers) if m is not None)
+        self.precision: str = str(getattr(first.backend, "precision", "fp32"))
+        self.precision_reason = "asked for"
 
     @classmethod
     def from_pretrained(cls, ner: str | None = None, events: str | None = None, triggers: str | None = None,
                         backend: str = "torch", device: str | None = None, batch_size: int = 32,
-                        allow_pickle: bool = False, **kwargs: Any) -> Predictor:
-        """Load published folders or Hub names (safetensors only unless ``allow_pickle``, no remote code)."""
-        def load(kind: type[_Model], name: str | None) -> Any:
-            return kind(name, backend=backend, device=device, batch_size=batch_size, allow_pickle=allow_pickle) if name else None
+                        allow_pickle: bool = False, precision: str = "fp32", **kwargs: Any) -> Predictor:
+        """Load published folders or Hub names (safetensors only unless ``allow_pickle``, no remote code).
 
-        return cls(load(TokenTagger, ner), load(SentenceClassifier, events), load(TokenTagger, triggers), **kwargs)
+        ``precision``: ``fp32``; ``bf16``/``fp16`` (the torch backend with the weights cast);
+        ``int8`` (the exported ONNX int8 graph); ``auto``: the fastest the hardware supports
+        (:func:`train.precision.choose_auto`). The choice and why: ``.precision``, ``.precision_reason``.
+        """
+        chosen, reason, backend = resolve_precision(precision, backend, device)
+
+        def load(kind: type[_Model], name: str | None) -> Any:
+            if not name:
+                return None
+            return kind(name, backend=backend, device=device, batch_size=batch_size, allow_pickle=allow_pickle,
+                        precision=chosen if backend == "torch" else "fp32")
+
+        out = cls(load(TokenTagger, ner), load(SentenceClassifier, events), load(TokenTagger, triggers), **kwargs)
+        if chosen == "int8" and out.precision != "int8":
+            raise PredictorError(f"precision int8 needs model.int8.onnx beside each model; export it first: "
+                                 f"python scripts/export_onnx.py {next(iter(out.models().values()))}")
+        if chosen in ("auto", "fp32") and backend != "torch":  # the backend fixed it
+            reason = f"--backend {backend}"
+        out.precision_reason = reason
+        return out
 
     def models(self) -> dict[str, str]:
         return {k: m.name for k, m in (("ner", self.ner), ("events", self.events), ("triggers", self.triggers)) if m}
@@ -580,6 +610,30 @@ class Predictor:
             events = build_events(doc.text, sentences, entities, have_classifier=types is not None)
             yield {"id": doc.id, "text": doc.text, "meta": doc.meta, "entities": entities,
                    "sentences": sentences, "events": events}
+
+
+def resolve_precision(precision: str, backend: str = "torch", device: str | None = None) -> tuple[str, str, str]:
+    """``(precision, reason, backend)`` for a requested precision and backend.
+
+    ``bf16``/``fp16``/``fp32`` run on the torch backend; ``int8`` is the ONNX int8 backend.
+    A non-torch ``backend`` fixes its own precision, so only ``auto`` (or what it runs) goes with it.
+    """
+    try:
+        check_precision(precision)
+    except ValueError as exc:
+        raise PredictorError(str(exc)) from None
+    if backend == "torch":
+        if precision == "auto":
+            chosen, reason = choose_auto(device or default_device())
+        else:
+            chosen, reason = precision, "asked for"
+        return chosen, reason, ("onnx-int8" if chosen == "int8" else "torch")
+    fits = (precision == "auto" or (precision == "int8" and backend in ("onnx", "onnx-int8"))
+            or (precision == "fp32" and backend == "onnx-fp32"))
+    if not fits:
+        raise PredictorError(f"precision {precision} does not go with backend {backend}: bf16/fp16/fp32 run on "
+                             "--backend torch, int8 on the ONNX int8 graph; give one or the other")
+    return precision, "asked for", backend
 
 
 def _as_document(d: InputDocument | Mapping[str, Any] | str, i: int) -> InputDocument:

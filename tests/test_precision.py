@@ -1,0 +1,121 @@
+"""--precision: what ``auto`` picks from the CPU flags, bf16 agreement with fp32, errors and metadata."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import build_random_tagger, load_script
+
+from train.precision import ENV_FLAGS, choose_auto, cpu_flags, parse_flags
+from train.predictor import Predictor, PredictorError, TokenTagger, resolve_precision
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "seed.jsonl"
+TAGS = ["O", "B-PERS", "I-PERS", "B-GPE", "I-GPE", "B-ORG", "I-ORG"]
+AGREEMENT_BAR = 0.99
+
+
+@pytest.fixture(scope="module")
+def tagger(tmp_path_factory) -> Path:
+    """Random weights with a scaled head, so that word labels vary (not all O)."""
+    return build_random_tagger(tmp_path_factory.mktemp("prec_tagger"), TAGS, head_scale=20.0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _seed_texts() -> list[str]:
+    return [json.loads(line)["text"] for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_auto_picks_fp32_without_flags_and_bf16_with_them():
+    assert choose_auto("cpu", flags=set())[0] == "fp32"
+    assert choose_auto("cpu", flags={"avx2", "avx512f", "fma"})[0] == "fp32"
+    assert choose_auto("cpu", flags={"avx2", "avx512_bf16"}) == ("bf16", "auto: CPU has avx512_bf16")
+    assert choose_auto("cpu", flags={"amx_bf16", "avx512_bf16"})[1] == "auto: CPU has amx_bf16"
+    assert choose_auto("cuda", cuda_bf16=True)[0] == "bf16"
+    assert choose_auto("cuda:1", cuda_bf16=False)[0] == "fp16"
+
+
+def test_env_override_forces_the_flag_set(monkeypatch):
+    monkeypatch.setenv(ENV_FLAGS, "")
+    assert cpu_flags() == (frozenset(), ENV_FLAGS)
+    assert resolve_precision("auto", "torch", "cpu")[:1] == ("fp32",)
+    monkeypatch.setenv(ENV_FLAGS, "avx2, AMX_BF16")
+    chosen, reason, backend = resolve_precision("auto", "torch", "cpu")
+    assert (chosen, backend) == ("bf16", "torch") and "amx_bf16" in reason and ENV_FLAGS in reason
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/cpuinfo is read on Linux only")
+def test_cpuinfo_flags_are_read(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse avx512_bf16 avx2\n\nprocessor\t: 1\n", encoding="utf-8")
+    flags, source = cpu_flags(environ={}, cpuinfo=info)
+    assert source == str(info) and flags == parse_flags("fpu sse avx512_bf16 avx2")
+
+
+def test_bad_precision_is_one_clear_error(tagger):
+    with pytest.raises(PredictorError, match="unknown precision 'fp8'"):
+        resolve_precision("fp8")
+    with pytest.raises(PredictorError, match="does not go with backend onnx"):
+        resolve_precision("bf16", "onnx")
+    with pytest.raises(PredictorError, match="export_onnx.py"):  # int8 needs the exported graph
+        Predictor.from_pretrained(ner=str(tagger), precision="int8")
+
+
+def test_predict_py_rejects_a_bad_precision(tagger, capsys):
+    rc = load_script("predict").main(["--ner", str(tagger), "--text", "نص", "--precision", "fp8", "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1 and "--precision 'fp8'" in err[0] and "bf16" in err[0]
+
+
+def _word_tags(model: TokenTagger, texts: list[str]) -> list[str]:
+    from train.alignment import encode_spans_of_text
+
+    sents = [s for k, t in enumerate(texts) for s in encode_spans_of_text(model.tokenizer, t, [(0, len(t))], k)]
+    return [tag for tags in model.span_tagger.tag_sentences(sents) for tag in tags]
+
+
+def test_bf16_word_labels_agree_with_fp32(tagger):
+    import torch
+
+    texts = _seed_texts()
+    fp32 = TokenTagger(str(tagger), device="cpu")
+    bf16 = TokenTagger(str(tagger), device="cpu", precision="bf16")
+    assert bf16.backend.model.dtype == torch.bfloat16 and fp32.backend.model.dtype == torch.float32
+    ref, got = _word_tags(fp32, texts), _word_tags(bf16, texts)
+    assert len(ref) == len(got) > 500
+    assert len(set(ref)) >= 4, "the tagger must vary its labels for agreement to mean anything"
+    agree = sum(a == b for a, b in zip(ref, got)) / len(ref)
+    assert agree >= AGREEMENT_BAR, f"bf16 agrees with fp32 on {agree:.2%} of words"
+
+
+@pytest.mark.slow
+def test_predict_py_prints_and_records_the_precision(tagger, capsys, tmp_path, monkeypatch):
+    cli = load_script("predict")
+    monkeypatch.setenv(ENV_FLAGS, "avx2 avx512_bf16")
+    out = tmp_path / "out.jsonl"
+    rc = cli.main(["--ner", str(tagger), "--text", _seed_texts()[0], "--precision", "auto", "--device", "cpu",
+                   "--format", "corpus", "-o", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert err.count("predict.py: precision bf16 (auto: CPU has avx512_bf16") == 1
+    rec = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert rec["meta"]["precision"] == "bf16"
+    monkeypatch.setenv(ENV_FLAGS, "")
+    rc = cli.main(["--ner", str(tagger), "--text", _seed_texts()[0], "--precision", "auto", "--device", "cpu",
+                   "--format", "labelstudio", "--no-progress"])
+    res = capsys.readouterr()
+    assert rc == 0 and "precision fp32 (auto: CPU has neither" in res.err
+    versions = [p["model_version"] for t in json.loads(res.out) for p in t["predictions"]]
+    assert versions and all(v.endswith("precision=fp32") for v in versions)

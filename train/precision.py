@@ -1,0 +1,92 @@
+"""Which numeric precision to run a model in: ``auto``, ``fp32``, ``bf16``, ``fp16`` or ``int8``.
+
+Why: the fastest path depends on the hardware. CPUs with AMX or AVX512-BF16 run bfloat16
+matrix products natively (about twice fp32), GPUs run bf16 or fp16 on tensor cores, and
+elsewhere fp32 (or the ONNX int8 graph, chosen explicitly) is the safe choice. ``auto`` makes
+that choice from the CPU flags and the device; the flags can be forced with the environment
+variable ``ARABIC_IE_CPU_FLAGS`` (comma or space separated; empty means none), so the choice
+is testable on any machine. No training code is imported here; torch only when needed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+ENV_FLAGS = "ARABIC_IE_CPU_FLAGS"
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def parse_flags(text: str) -> frozenset[str]:
+    """Flags from ``ARABIC_IE_CPU_FLAGS``-style text: comma or space separated, case-insensitive."""
+    return frozenset(f.strip().lower() for f in text.replace(",", " ").split() if f.strip())
+
+
+def cpu_flags(environ: dict[str, str] | None = None, cpuinfo: Path = CPUINFO) -> tuple[frozenset[str], str]:
+    """``(flags, source)`` of this CPU: the environment override, Linux ``/proc/cpuinfo``, else torch's own
+    detection (``torch.cpu.get_capabilities``, which uses cpuinfo on every OS), else none."""
+    env = os.environ if environ is None else environ
+    if ENV_FLAGS in env:
+        return parse_flags(env[ENV_FLAGS]), ENV_FLAGS
+    if sys.platform.startswith("linux"):
+        try:
+            for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.split(":", 1)[0].strip() in ("flags", "Features"):
+                    return parse_flags(line.split(":", 1)[1]), str(cpuinfo)
+        except OSError:
+            pass
+    try:
+        import torch
+
+        caps = torch.cpu.get_capabilities()  # type: ignore[attr-defined]
+        return frozenset(k.lower() for k, v in caps.items() if v is True), "torch.cpu.get_capabilities"
+    except (ImportError, AttributeError, RuntimeError):
+        return frozenset(), "unknown"
+
+
+def cpu_bf16_flag(flags: Iterable[str]) -> str | None:
+    """The first flag that makes bf16 fast on this CPU (AMX, then AVX512-BF16), or None."""
+    have = set(flags)
+    return next((f for f in BF16_CPU_FLAGS if f in have), None)
+
+
+def choose_auto(device: str, flags: Iterable[str] | None = None, cuda_bf16: bool | None = None) -> tuple[str, str]:
+    """``(precision, reason)`` for ``auto`` on ``device``.
+
+    ``flags`` and ``cuda_bf16`` are read from the machine when None; tests pass them.
+    """
+    kind = device.split(":", 1)[0]
+    if kind == "cuda":
+        if cuda_bf16 is None:
+            import torch
+
+            cuda_bf16 = bool(torch.cuda.is_bf16_supported())
+        return ("bf16", "auto: GPU supports bf16") if cuda_bf16 else ("fp16", "auto: GPU without bf16")
+    if kind == "mps":
+        return "fp16", "auto: Apple GPU"
+    source = ""
+    if flags is None:
+        flags, source = cpu_flags()
+    found = cpu_bf16_flag(flags)
+    via = f", from {source}" if source == ENV_FLAGS else ""
+    if found:
+        return "bf16", f"auto: CPU has {found}{via}"
+    return "fp32", f"auto: CPU has neither {' nor '.join(BF16_CPU_FLAGS)}{via}"
+
+
+def check_precision(value: str) -> str:
+    """``value`` when it is a known precision, else a ValueError whose message is one clear line."""
+    if value not in PRECISIONS:
+        raise ValueError(f"unknown precision {value!r}; choose one of {', '.join(PRECISIONS)}")
+    return value
+
+
+def torch_dtype(precision: str):  # -> torch.dtype | None
+    """The torch dtype to cast a model to for ``precision``; None keeps fp32."""
+    import torch
+
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
