@@ -6,12 +6,13 @@ when that is absent), measures:
 
 * inference, in sub-word tokens/s and documents/s with peak memory, for
   ``pipeline(..., aggregation_strategy="first")`` with batch size 1 and 32, the project's
-  predictor (PyTorch fp32) and its ONNX Runtime int8 path; and for each, the share of
-  entity spans identical to the first pipeline's;
+  predictor (PyTorch fp32, and bf16: the model cast, logits back to fp32) and its ONNX Runtime
+  int8 path; and for each, the share of entity spans identical to the first pipeline's, and
+  for the predictor rows to the fp32 predictor's;
 * the fixed-shape forward limit (``bs=32 × seq=64``, no tokenisation, no post-processing)
   and the FLOP limit of the machine (a large fp32 matrix product), each row's ratio to it;
-* label agreement of ONNX fp32 vs PyTorch and int8 vs fp32, on this model and on a trained
-  tiny model, and the ONNX file sizes;
+* label agreement of ONNX fp32 vs PyTorch, int8 vs fp32 and PyTorch bf16 vs fp32, on this
+  model and on a trained tiny model, and the ONNX file sizes;
 * training: tokens/s of ``Trainer`` steps with dynamic padding and length grouping against
   padding to ``max_seq_length`` 128.
 
@@ -51,7 +52,10 @@ import numpy as np  # noqa: E402
 NEWS = ROOT.parent / "shared" / "news"
 SEED = ROOT / "data" / "seed.jsonl"
 DEMO_NER = ROOT / "models" / "demo" / "ner"
-ROW_NAMES = ("pipeline", "pipeline_bs32", "predictor", "predictor_onnx_int8")
+ROW_NAMES = ("pipeline", "pipeline_bs32", "predictor", "predictor_bf16", "predictor_onnx_int8")
+# predictor rows: (backend, precision)
+PREDICTOR_ROWS = {"predictor": ("torch", "fp32"), "predictor_bf16": ("torch", "bf16"),
+                  "predictor_onnx_int8": ("onnx", "auto")}
 ENTITY_WORD_SHARE = 0.25  # share of sub-words the random head tags as entities
 
 
@@ -326,10 +330,10 @@ def run_pipeline(model_dir: Path, texts: list[str], batch_size: int | None) -> l
     return pipe, kwargs
 
 
-def run_predictor(model_dir: Path, backend: str, docs: Sequence[tuple[str, str]]):
+def run_predictor(model_dir: Path, backend: str, precision: str = "fp32", *, docs: Sequence[tuple[str, str]]):
     from train.predictor import InputDocument, Predictor
 
-    pred = Predictor.from_pretrained(ner=str(model_dir), backend=backend, batch_size=32)
+    pred = Predictor.from_pretrained(ner=str(model_dir), backend=backend, batch_size=32, precision=precision)
     list(pred.predict([InputDocument("warm", docs[0][1][:400])]))
     inputs = [InputDocument(i, t) for i, t in docs]
 
@@ -343,19 +347,24 @@ def run_predictor(model_dir: Path, backend: str, docs: Sequence[tuple[str, str]]
 
 
 def label_agreement(model_dir: Path, texts: Sequence[str], batch_size: int = 32) -> dict[str, Any]:
-    """Token label agreement: ONNX fp32 vs PyTorch, int8 vs fp32, on sorted, padded batches."""
+    """Token label agreement: ONNX fp32 vs PyTorch, int8 vs fp32, PyTorch bf16 vs fp32, on sorted, padded batches."""
     import torch
     from transformers import AutoModelForTokenClassification
 
     from train.onnx_backend import FP32_NAME, INT8_NAME, OnnxBackend, file_mb
     from train.predictor import TorchBackend, load_tokenizer
 
+    def load() -> Any:
+        return AutoModelForTokenClassification.from_pretrained(str(model_dir), use_safetensors=True,
+                                                               trust_remote_code=False).eval()
+
     tok = load_tokenizer(str(model_dir))
-    model = AutoModelForTokenClassification.from_pretrained(str(model_dir), use_safetensors=True, trust_remote_code=False).eval()
+    model = load()
     enc = tok(list(texts), truncation=True, max_length=model.config.max_position_embeddings)["input_ids"]
     order = sorted(range(len(enc)), key=lambda i: len(enc[i]))
     backends = {"torch": TorchBackend(model, "cpu"), "onnx_fp32": OnnxBackend(model_dir / FP32_NAME, model.config),
-                "onnx_int8": OnnxBackend(model_dir / INT8_NAME, model.config)}
+                "onnx_int8": OnnxBackend(model_dir / INT8_NAME, model.config),
+                "torch_bf16": TorchBackend(load(), "cpu", "bf16")}  # its own copy: .to(bf16) casts in place
     labels: dict[str, list[np.ndarray]] = {k: [] for k in backends}
     seconds = {k: 0.0 for k in backends}
     for b in range(0, len(order), batch_size):
@@ -383,6 +392,7 @@ def label_agreement(model_dir: Path, texts: Sequence[str], batch_size: int = 32)
         "onnx_fp32_vs_torch": float((lab["onnx_fp32"] == lab["torch"]).mean()),
         "onnx_int8_vs_fp32": float((lab["onnx_int8"] == lab["onnx_fp32"]).mean()),
         "onnx_int8_vs_torch": float((lab["onnx_int8"] == lab["torch"]).mean()),
+        "torch_bf16_vs_fp32": float((lab["torch_bf16"] == lab["torch"]).mean()),
         "non_o_share_torch": float((lab["torch"] != 0).mean()),
         "forward_tokens_per_s": {k: ntok / s for k, s in seconds.items()},
         "fp32_mb": round(file_mb(model_dir / FP32_NAME), 1),
@@ -534,9 +544,13 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"| {r['name']} | {r['tokens_per_s']:.0f} | {r['docs_per_s']:.3f} | {r['tokens_per_s'] / base:.2f} | "
                      f"{r['tokens_per_s'] / lim:.2f} | {100 * r['flops_ratio']:.1f} | {100 * r['agreement']:.2f}% | "
                      f"{100 * r['agreement_clean']:.2f}% | {r['peak_mb']:.0f} | {r['seconds']:.1f} |")
+    vs = [f"{r['name']} {100 * r['agreement_vs_fp32']:.2f}%" for r in result["rows"]
+          if "agreement_vs_fp32" in r and r["name"] != "predictor"]
     gflops = result["flops_limit_gflops"]
     lines.append(f"| forward limit bs=32×seq=64 (mean of {', '.join(f'{x:.0f}' for x in result['forward_limit_runs'])}) | {lim:.0f} | | {lim / base:.2f} | 1.00 | "
                  f"{100 * lim * result['gflop_per_token'] / gflops:.1f} | | | | |")
+    if vs:
+        lines.append(f"\nentity spans identical to the fp32 predictor's: {', '.join(vs)}")
     lines.append("")
     by = ", ".join(f"{k} {v:.0f}" for k, v in result["flops_by"].items() if k != "limit")
     lines.append(f"FLOP limit (fp32 {2048 if not result['model']['quick'] else 1024}² matmul, best of {by}): {gflops:.1f} GFLOP/s; model: {result['gflop_per_token'] * 1e3:.1f} MFLOP per token "
@@ -552,7 +566,7 @@ def table(result: dict[str, Any]) -> str:
     for a in result["label_agreement"]:
         lines.append("")
         lines.append(f"labels, {a['name']} ({a['tokens']} sub-words): ONNX fp32 vs torch {100 * a['onnx_fp32_vs_torch']:.3f}%, "
-                     f"int8 vs fp32 {100 * a['onnx_int8_vs_fp32']:.3f}%; files: safetensors {a['safetensors_mb']} MiB, "
+                     f"int8 vs fp32 {100 * a['onnx_int8_vs_fp32']:.3f}%, torch bf16 vs fp32 {100 * a['torch_bf16_vs_fp32']:.3f}%; files: safetensors {a['safetensors_mb']} MiB, "
                      f"model.onnx {a['fp32_mb']} MiB, model.int8.onnx {a['int8_mb']} MiB "
                      f"({a['int8_mb'] / a['fp32_mb']:.2f} of fp32)")
     return "\n".join(lines)
@@ -636,6 +650,7 @@ def _run(args, work: Path, docs, sents, texts, all_texts, source: str, threads: 
     clean = [(k, a, b) for k, a, b in sents if not DIACRITICS_RE.search(docs[k][1][a:b])]
     rows: list[dict[str, Any]] = []
     ref: set | None = None
+    fp32: set | None = None
     for name in ROW_NAMES:
         if name.startswith("pipeline"):
             pipe, kwargs = run_pipeline(model_dir, texts, 32 if name == "pipeline_bs32" else None)
@@ -645,9 +660,10 @@ def _run(args, work: Path, docs, sents, texts, all_texts, source: str, threads: 
         else:
             if name == "predictor":
                 fwd_runs.append(forward_limit(model_dir, reps))
-            go = run_predictor(model_dir, "torch" if name == "predictor" else "onnx", docs)
+            go = run_predictor(model_dir, *PREDICTOR_ROWS[name], docs=docs)
             got, secs, peak = timed(go)
             del go
+            fp32 = got if name == "predictor" else fp32
         gc.collect()
         ref = got if ref is None else ref
         tps = ntok / secs
@@ -655,6 +671,8 @@ def _run(args, work: Path, docs, sents, texts, all_texts, source: str, threads: 
                      "agreement": agreement(ref, got),
                      "agreement_clean": agreement(in_sentences(ref, clean), in_sentences(got, clean)), "peak_mb": peak, "seconds": secs, "entities": len(got),
                      "flops_ratio": tps * gflop_per_token / gflops})
+        if fp32 is not None:  # the predictor rows, against the fp32 predictor
+            rows[-1]["agreement_vs_fp32"] = agreement(fp32, got)
         print(f"{name}: {tps:.0f} tokens/s, {len(got)} entities", file=sys.stderr, flush=True)
 
     fwd = float(np.mean(fwd_runs))

@@ -12,7 +12,7 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.slow  # trains, exports or benchmarks a model
 
-ROWS = ["pipeline", "pipeline_bs32", "predictor", "predictor_onnx_int8"]
+ROWS = ["pipeline", "pipeline_bs32", "predictor", "predictor_bf16", "predictor_onnx_int8"]
 
 
 def test_bench_quick_writes_the_figures(tmp_path):
@@ -36,4 +36,7 @@ def test_bench_quick_writes_the_figures(tmp_path):
         assert tr[mode]["tokens_per_s"] > 0
     agree = data["label_agreement"][0]
     assert 0.0 <= agree["onnx_int8_vs_fp32"] <= 1.0 and agree["int8_mb"] < agree["fp32_mb"]
-    assert "| predictor_onnx_int8 |" in proc.stdout
+    assert "| predictor_onnx_int8 |" in proc.stdout and "| predictor_bf16 |" in proc.stdout
+    by = {r["name"]: r for r in data["rows"]}
+    assert by["predictor"]["agreement_vs_fp32"] == 1.0 and 0.0 <= by["predictor_bf16"]["agreement_vs_fp32"] <= 1.0
+    assert 0.0 <= agree["torch_bf16_vs_fp32"] <= 1.0
