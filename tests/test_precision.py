@@ -15,7 +15,9 @@ from train.predictor import Predictor, PredictorError, TokenTagger, resolve_prec
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
 TAGS = ["O", "B-PERS", "I-PERS", "B-GPE", "I-GPE", "B-ORG", "I-ORG"]
-AGREEMENT_BAR = 0.99
+# bf16 rounding flips the word label where a random model's logits nearly tie (0.6% of words on the
+# development machine); a wrong cast or decoding would agree on about one word in seven.
+AGREEMENT_BAR = 0.95
 
 
 @pytest.fixture(scope="module")
