@@ -183,8 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--resume", action="store_true", help="continue an interrupted run: skip ids already in --output")
     ap.add_argument("--no-text", action="store_true", help="leave the document text out of jsonl records")
     ap.add_argument("--backend", choices=backend_names(), default="torch", help="inference backend (default: torch)")
-    ap.add_argument("--precision", default="fp32", metavar="|".join(PRECISIONS),
-                    help="fp32 (default); bf16/fp16: the torch model cast; int8: the exported ONNX int8 graph; "
+    ap.add_argument("--precision", default=None, metavar="|".join(PRECISIONS),
+                    help="fp32 (default with --backend torch; other backends run their own graph); bf16/fp16: the torch model cast; int8: the exported ONNX int8 graph; "
                          "auto: the fastest this hardware supports (bf16 on CPUs with AMX/AVX512-BF16 and on "
                          "GPUs with bf16, fp16 on other GPUs, else fp32)")
     ap.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU when there is one)")
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.resume and args.format not in RESUMABLE:
         print(f"predict.py: --resume works with --format {'/'.join(RESUMABLE)}, not {args.format}", file=sys.stderr)
         return 2
-    if args.precision not in PRECISIONS:
+    if args.precision is not None and args.precision not in PRECISIONS:
         print(f"predict.py: --precision {args.precision!r} is not one of {', '.join(PRECISIONS)}", file=sys.stderr)
         return 2
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

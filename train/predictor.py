@@ -540,10 +540,11 @@ class Predictor:
     @classmethod
     def from_pretrained(cls, ner: str | None = None, events: str | None = None, triggers: str | None = None,
                         backend: str = "torch", device: str | None = None, batch_size: int = 32,
-                        allow_pickle: bool = False, precision: str = "fp32", **kwargs: Any) -> Predictor:
+                        allow_pickle: bool = False, precision: str | None = None, **kwargs: Any) -> Predictor:
         """Load published folders or Hub names (safetensors only unless ``allow_pickle``, no remote code).
 
-        ``precision``: ``fp32``; ``bf16``/``fp16`` (the torch backend with the weights cast);
+        ``precision``: ``fp32`` (the default on the torch backend; other backends run their own
+        graph's precision); ``bf16``/``fp16`` (the torch backend with the weights cast);
         ``int8`` (the exported ONNX int8 graph); ``auto``: the fastest the hardware supports
         (:func:`train.precision.choose_auto`). The choice and why: ``.precision``, ``.precision_reason``.
         """
@@ -612,12 +613,15 @@ class Predictor:
                    "sentences": sentences, "events": events}
 
 
-def resolve_precision(precision: str, backend: str = "torch", device: str | None = None) -> tuple[str, str, str]:
+def resolve_precision(precision: str | None, backend: str = "torch", device: str | None = None) -> tuple[str, str, str]:
     """``(precision, reason, backend)`` for a requested precision and backend.
 
     ``bf16``/``fp16``/``fp32`` run on the torch backend; ``int8`` is the ONNX int8 backend.
     A non-torch ``backend`` fixes its own precision, so only ``auto`` (or what it runs) goes with it.
+    ``None`` (nothing asked) is fp32 on the torch backend and the graph's own precision on the others.
     """
+    if precision is None:
+        precision = "fp32" if backend == "torch" else "auto"
     try:
         check_precision(precision)
     except ValueError as exc:
