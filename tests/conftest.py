@@ -93,6 +93,17 @@ def load_script(name: str):
     return mod
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models run fastest on one thread, and the test machine is shared (module-wide)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def seed_docs():
     from train.corpus import read_jsonl

@@ -26,14 +26,7 @@ def tagger(tmp_path_factory) -> Path:
     return build_random_tagger(tmp_path_factory.mktemp("prec_tagger"), TAGS, head_scale=20.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _seed_texts() -> list[str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .corpus import Document, Span
 from .event_arguments import CONTEXT_MODES
-from .sentence_inputs import sentence_contexts
+from .sentence_inputs import headline_span, sentence_contexts
 
 
 @dataclass(frozen=True)
@@ -73,20 +73,8 @@ class SentenceDatasetStats:
 
 def headline(text: str) -> str:
     """The document's first non-blank line, stripped."""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def _headline_span(text: str) -> tuple[int, int]:
-    """Offsets of the first non-blank line, so sentences inside it can be recognised."""
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        if line.strip():
-            return pos, pos + len(line.rstrip("\r\n"))
-        pos += len(line)
-    return 0, 0
+    a, b = headline_span(text)
+    return text[a:b].strip()
 
 
 def label_set(sentence: tuple[int, int], triggers: Iterable[Span], order: Sequence[str] | None = None) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..corpus import Document, SentenceLabel, validate_document
 from ..schema import Schema
-from .common import ImportReport, map_label, read_json, read_json_lines, unique_id
+from .common import ImportReport, map_label, read_json_lines, unique_id
 
 NAME = "classification"
 
@@ -152,12 +152,8 @@ def read_labelstudio(path: str | Path, *, schema: Schema, label_map: Mapping[str
     report = ImportReport(str(path), "labelstudio_choices")
     events = set(schema.labels("events"))
     asked = list(judged) if judged is not None else schema.labels("events")
-    raw = read_json(path, report)
-    if raw is None:
-        return [], report
-    tasks = [raw] if isinstance(raw, dict) else raw
-    if not isinstance(tasks, list):
-        report.error(None, "", f"expected a JSON list of tasks, got {type(raw).__name__}")
+    tasks = labelstudio.read_tasks(path, report)
+    if tasks is None:
         return [], report
     # The spans (``labels`` results) and the annotator choice, exactly as the labelstudio format reads them.
     span_docs, span_report = labelstudio.read(path, schema=schema, label_map=label_map, annotator=annotator)

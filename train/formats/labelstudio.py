@@ -63,18 +63,26 @@ def _task_text(task: dict, report: ImportReport, rec: int) -> str | None:
     return None
 
 
+def read_tasks(path: str | Path, report: ImportReport) -> list[Any] | None:
+    """The export's tasks (a single task object counts as a list of one); None after an error."""
+    raw = read_json(path, report)
+    if raw is None:
+        return None
+    tasks = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(tasks, list):
+        report.error(None, "", f"expected a JSON list of tasks, got {type(raw).__name__}")
+        return None
+    return tasks
+
+
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
          snap: bool = False, annotator: str | None = None, offset_unit: str = "auto",
          extend_sentences: bool = False,
          from_predictions: bool = False) -> tuple[list[Document], ImportReport]:
     """Read a task export; ``from_predictions`` takes the pre-annotations instead of the annotations."""
     report = ImportReport(str(path), NAME)
-    raw = read_json(path, report)
-    if raw is None:
-        return [], report
-    tasks = [raw] if isinstance(raw, dict) else raw
-    if not isinstance(tasks, list):
-        report.error(None, "", f"expected a JSON list of tasks, got {type(raw).__name__}")
+    tasks = read_tasks(path, report)
+    if tasks is None:
         return [], report
     docs: list[Document] = []
     seen: set[str] = set()
