@@ -1,59 +1,14 @@
 #!/usr/bin/env python
-"""Export a saved model to ONNX: ``model.onnx`` (fp32) and ``model.int8.onnx`` beside it.
+"""``python scripts/export_onnx.py ...`` is the ``arabic-ie-export-onnx`` command: :mod:`train.commands.export_onnx`."""
 
-    python scripts/export_onnx.py MODEL_DIR [MODEL_DIR ...] [--no-int8] [--no-optimize]
-
-The fp32 graph is checked against PyTorch on a padded batch before anything is quantised.
-Then ``predict.py --backend onnx`` runs the int8 graph (``--backend onnx-fp32`` the fp32 one).
-"""
-
-from __future__ import annotations
-
-import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as a file, scripts/ is first on sys.path, where scripts/train.py would shadow the `train` package.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
 
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Export a token or sequence classification model to ONNX (+ int8).")
-    ap.add_argument("model_dirs", nargs="+", metavar="MODEL_DIR", help="a folder with model.safetensors and config.json")
-    ap.add_argument("--no-int8", action="store_true", help="write model.onnx only")
-    ap.add_argument("--no-optimize", action="store_true", help="skip ONNX Runtime's BERT fusions")
-    args = ap.parse_args(argv)
-
-    from train.onnx_backend import OnnxExportError, export_dir, file_mb
-    from train.predictor import PredictorError
-
-    for d in args.model_dirs:
-        if not Path(d).is_dir():
-            print(f"error: {d}: not a folder", file=sys.stderr)
-            return 2
-        try:
-            out = export_dir(d, quantize=not args.no_int8, optimize=not args.no_optimize)
-        except (OnnxExportError, PredictorError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        for kind, path in out.items():
-            print(f"{path}\t{kind}\t{file_mb(path):.1f} MiB")
-    return 0
-
-
-def _subject(argv: list[str]) -> str | None:
-    from train.cli import describe_args
-
-    return describe_args(argv, positional="model")
-
-
-def cli(argv: list[str] | None = None) -> int:
-    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
-    from train.cli import run_main
-
-    return run_main(main, argv, prog="export_onnx.py", subject=_subject)
-
+from train.commands.export_onnx import cli  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(cli())

@@ -86,8 +86,8 @@ def fuzz_settings(default_examples: int) -> settings:
 
 
 def load_script(name: str):
-    """Import ``scripts/<name>.py`` as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"_script_{name}", ROOT / "scripts" / f"{name}.py")
+    """A fresh copy of the command behind ``scripts/<name>.py`` (:mod:`train.commands.<name>`)."""
+    spec = importlib.util.spec_from_file_location(f"_script_{name}", ROOT / "train" / "commands" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -106,7 +106,7 @@ def one_torch_thread():
 
 @pytest.fixture(scope="session")
 def seed_docs():
-    from train.corpus import read_jsonl
+    from train.corpus.document import read_jsonl
 
     docs, _ = read_jsonl(SEED)
     return docs
@@ -122,7 +122,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer(tiny_model_dir):
-    from train.tokenization import load_tokenizer
+    from train.features.tokenization import load_tokenizer
 
     return load_tokenizer(tiny_model_dir)
 
@@ -171,7 +171,7 @@ def build_random_tagger(out: Path, tags: list[str], head_scale: float = 1.0) -> 
     import torch
     from transformers import BertConfig, BertForTokenClassification
 
-    from train.tokenization import train_wordpiece
+    from train.features.tokenization import train_wordpiece
 
     texts = [json.loads(line)["text"] for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     tok = train_wordpiece(texts, vocab_size=800)

@@ -417,7 +417,7 @@ def build_camelbert_like(out: Path, texts: list[str], seed: int = 0) -> tuple[Pa
     import torch
     from transformers import BertConfig, BertForMaskedLM
 
-    from train.tokenization import train_wordpiece
+    from train.features.tokenization import train_wordpiece
 
     tok = train_wordpiece(texts, vocab_size=1200)
     vocab = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])

@@ -7,7 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from train.alignment import (
+from train.corpus.document import Document, Span
+from train.corpus.schema import load_schema
+from train.corpus.text import is_word_boundary
+from train.features.alignment import (
     IGNORE_INDEX,
     build_features,
     document_sentences,
@@ -21,9 +24,6 @@ from train.alignment import (
     window_owners,
     word_tags,
 )
-from train.corpus import Document, Span
-from train.schema import load_schema
-from train.text import is_word_boundary
 
 
 def _round_trip(tok, docs, kind, max_seq_length, label_all=False):
@@ -91,7 +91,7 @@ def test_label_all_subwords_uses_i_on_continuations(tiny_tokenizer):
 
 def test_spans_from_tags_repairs_orphan_i_and_slices_original():
     text = "ـقالَ مُحَمَّدٌ عليٌّ في القاهرةِ اليومَ"
-    from train.tokenization import train_wordpiece
+    from train.features.tokenization import train_wordpiece
 
     tok = train_wordpiece([text], vocab_size=200)
     (s,) = encode_spans_of_text(tok, text, [(0, len(text))])

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from train.conll import read_conll, rebuild_offsets, tokenize, write_conll
-from train.corpus import CorpusError, Document, Span, read_jsonl, validate_document
+from train.corpus.document import CorpusError, Document, Span, read_jsonl, validate_document
+from train.corpus.schema import load_schema
 from train.formats.common import ImportReport
-from train.schema import load_schema
+from train.formats.conll import read_conll, rebuild_offsets, tokenize, write_conll
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"

@@ -15,16 +15,16 @@ import pytest
 import torch
 from conftest import SEED, load_script, train_demo
 
-from train.corpus import read_jsonl
-from train.event_evaluation import multilabel_metrics
-from train.sentence_classification import (
+from train.corpus.document import read_jsonl
+from train.evaluation.multilabel import multilabel_metrics
+from train.features.sentence_examples import SentenceExample, build_sentence_examples
+from train.features.windows import CONFIG_KEY, sentence_windows
+from train.training.sentence_classification import (
     WindowCollator,
     aggregate_windows,
     encode_examples,
     predict_probabilities,
 )
-from train.sentence_dataset import SentenceExample, build_sentence_examples
-from train.sentence_inputs import CONFIG_KEY, sentence_windows
 
 WINDOW = 24
 
@@ -70,7 +70,7 @@ def test_context_model_scores_the_same_through_predict_py(context_model: Path, t
     assert ours["micro"] == theirs["micro"] and ours["per_type"] == theirs["per_type"]
     # Unrounded, the predictor's scores are the run's own, and without the context they are not
     # (so the test catches a predictor that drops it).
-    from train.predictor import SentenceClassifier
+    from train.inference.predictor import SentenceClassifier
 
     clf = SentenceClassifier(str(context_model))
     clf.thresholds = lambda: dict.fromkeys(labels, 0.0)  # report every score
@@ -91,7 +91,7 @@ def test_context_model_scores_the_same_through_predict_py(context_model: Path, t
 def test_a_1000_word_sentence_is_scored_over_all_its_windows(context_model: Path):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from train.predictor import SentenceClassifier
+    from train.inference.predictor import SentenceClassifier
 
     words = ["وصل", "الوفد", "إلى", "موسكو", "لإجراء", "محادثات", "حول", "التعاون", "العسكري", "أمس"]
     text = " ".join(words[k % len(words)] for k in range(999)) + " هاجمت"

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from train.corpus import read_jsonl
-from train.sentences import split_sentences
-from train.text import word_spans
+from train.corpus.document import read_jsonl
+from train.corpus.sentences import split_sentences
+from train.corpus.text import word_spans
 
 ROOT = Path(__file__).resolve().parent.parent
 

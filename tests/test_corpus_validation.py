@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from train.corpus import CorpusError, Document, Span, read_jsonl, write_jsonl
+from train.corpus.document import CorpusError, Document, Span, read_jsonl, write_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "زار المشير خليفة حفتر موسكو، اليوم."  # 'حفتر' at 17..21, 'موسكو' at 22..27

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEED, train_demo
 
-from train.event_arguments import EventArguments
-from train.event_evaluation import multilabel_metrics, render_report
-from train.schema import load_schema
-from train.sentence_classification import (
+from train.corpus.schema import load_schema
+from train.evaluation.multilabel import multilabel_metrics, render_report
+from train.training.event_arguments import EventArguments
+from train.training.sentence_classification import (
     NEVER_THRESHOLD,
     positive_weights,
     predict_label_sets,
@@ -90,8 +90,8 @@ def test_event_arguments_reject_bad_values():
 
 
 def test_config_takes_event_options_and_rejects_bad_ones(tmp_path):
-    from train.arguments import ConfigError, parse_config
-    from train.sentence_classification import event_arguments
+    from train.training.arguments import ConfigError, parse_config
+    from train.training.sentence_classification import event_arguments
 
     _, data_args, _ = parse_config(DEMO_EVENTS, ["--context", "headline", "--no_event_ratio", "1.5", "--output_dir", str(tmp_path / "o")])
     ea = event_arguments(data_args)
@@ -148,7 +148,7 @@ def test_saved_classifier_loads_in_a_plain_pipeline(trained_events_dir: Path, se
 
 
 def _check_cv(out: Path, figures: tuple[str, ...]) -> dict:
-    from train.corpus import read_jsonl
+    from train.corpus.document import read_jsonl
 
     report = (out / "cv_report.md").read_text(encoding="utf-8")
     payload = json.loads((out / "cv_metrics.json").read_text(encoding="utf-8"))

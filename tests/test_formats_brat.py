@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from train.corpus.schema import load_schema
 from train.formats import brat
 from train.formats.common import codepoint_to_utf16
-from train.schema import load_schema
 
 FX = Path(__file__).resolve().parent / "fixtures" / "formats" / "brat"
 SCHEMA = load_schema()
@@ -66,7 +66,7 @@ def test_missing_folder_and_orphan_ann(tmp_path):
 
 
 def test_write_keeps_crlf_offsets(tmp_path):
-    from train.corpus import Document, Span
+    from train.corpus.document import Document, Span
 
     text = "سطر أول\r\nزار علي بغداد"
     a = text.index("بغداد")

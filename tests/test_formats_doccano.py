@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from train.corpus.schema import load_schema
 from train.formats import doccano
 from train.formats.common import codepoint_to_utf16
-from train.schema import load_schema
 
 FX = Path(__file__).resolve().parent / "fixtures" / "formats"
 SCHEMA = load_schema()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from train.corpus.schema import load_schema
 from train.formats import prodigy
-from train.schema import load_schema
 
 FX = Path(__file__).resolve().parent / "fixtures" / "formats"
 SCHEMA = load_schema()

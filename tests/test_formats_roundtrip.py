@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from train.corpus import Document, Span, read_jsonl
+from train.corpus.document import Document, Span, read_jsonl
+from train.corpus.schema import load_schema
 from train.formats import get_format
 from train.formats.common import codepoint_to_utf16, resolve_offsets, utf16_to_codepoint
-from train.schema import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"

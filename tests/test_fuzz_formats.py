@@ -26,13 +26,13 @@ from conftest import fuzz_settings, load_script
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from train.conll import rebuild_offsets
-from train.corpus import Span, read_jsonl
+from train.corpus.document import Span, read_jsonl
+from train.corpus.schema import load_schema
+from train.corpus.sentences import split_sentences
+from train.corpus.text import word_spans
 from train.formats import get_format
 from train.formats.common import codepoint_to_utf16
-from train.schema import load_schema
-from train.sentences import split_sentences
-from train.text import word_spans
+from train.formats.conll import rebuild_offsets
 
 SCHEMA = load_schema()
 ENTITY_LABELS = SCHEMA.entity_labels

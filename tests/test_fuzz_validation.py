@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_fuzz_formats import EMOJI, ENTITY_LABELS, EVENT_LABELS, MARKS, documents
 
-from train.corpus import SPAN_KINDS, read_jsonl, validate_document
-from train.schema import load_schema
-from train.text import is_word_boundary, is_word_char
+from train.corpus.document import SPAN_KINDS, read_jsonl, validate_document
+from train.corpus.schema import load_schema
+from train.corpus.text import is_word_boundary, is_word_char
 
 SCHEMA = load_schema()
 ROOTS = {"id", "text", "meta", "sentences", *SPAN_KINDS}
@@ -45,7 +45,7 @@ def records(draw) -> object:
     rec["entities"] = [{"start": s.start, "end": s.end, "label": s.label} for s in ents]
     rec["events"] = [{"start": s.start, "end": s.end, "label": s.label} for s in evs]
     if draw(st.booleans()):
-        from train.sentences import split_sentences
+        from train.corpus.sentences import split_sentences
 
         rec["sentences"] = [{"start": s.start, "end": s.end} for s in split_sentences(text)]
     mode = draw(st.integers(0, 5))

@@ -314,9 +314,9 @@ def test_allow_pickle_with_both_files_loads_the_safetensors(hub, tmp_path):
     import torch
     from safetensors.torch import load_file
 
-    from train.arguments import ModelArguments
-    from train.modeling import load_token_model
-    from train.sentence_classification import load_classifier
+    from train.training.arguments import ModelArguments
+    from train.training.modeling import load_token_model
+    from train.training.sentence_classification import load_classifier
 
     both = tmp_path / "both"
     shutil.copytree(hub.pr1, both)

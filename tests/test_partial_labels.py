@@ -7,7 +7,6 @@ figure, and checks that it does not.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -15,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 
-from train.corpus import Document, SentenceLabel, Span, read_jsonl, validate_document
-from train.event_evaluation import multilabel_metrics
+from train.corpus.document import Document, SentenceLabel, Span, read_jsonl, validate_document
+from train.corpus.schema import load_schema
+from train.evaluation.multilabel import multilabel_metrics
+from train.features.sentence_examples import IGNORE, build_sentence_examples, target_matrix
 from train.formats import gsr
-from train.schema import load_schema
-from train.sentence_classification import encode_examples, masked_bce, tune_thresholds
-from train.sentence_dataset import IGNORE, build_sentence_examples, target_matrix
+from train.training.sentence_classification import encode_examples, masked_bce, tune_thresholds
 
 ROOT = Path(__file__).resolve().parent.parent
 FX = ROOT / "tests" / "fixtures" / "formats" / "gsr"
@@ -30,10 +29,9 @@ LABELS = ["ASSAULT", "PROTEST"]
 
 
 def _corpus_main():
-    spec = importlib.util.spec_from_file_location("corpus_cli", ROOT / "scripts" / "corpus.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main
+    from train.commands.corpus import main
+
+    return main
 
 
 def _partial_doc() -> Document:

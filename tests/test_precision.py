@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import build_random_tagger, load_script
 
-from train.precision import ENV_FLAGS, choose_auto, cpu_flags, parse_flags
-from train.predictor import Predictor, PredictorError, TokenTagger, resolve_precision
+from train.inference.precision import ENV_FLAGS, choose_auto, cpu_flags, parse_flags
+from train.inference.predictor import Predictor, PredictorError, TokenTagger, resolve_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
@@ -75,7 +75,7 @@ def test_predict_py_rejects_a_bad_precision(tagger, capsys):
 
 
 def _word_tags(model: TokenTagger, texts: list[str]) -> list[str]:
-    from train.alignment import encode_spans_of_text
+    from train.features.alignment import encode_spans_of_text
 
     sents = [s for k, t in enumerate(texts) for s in encode_spans_of_text(model.tokenizer, t, [(0, len(t))], k)]
     return [tag for tags in model.span_tagger.tag_sentences(sents) for tag in tags]

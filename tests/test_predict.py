@@ -39,8 +39,8 @@ def build_tiny_models(out: Path, bias_label: str | None = None) -> dict[str, Pat
         PreTrainedTokenizerFast,
     )
 
-    from train.schema import load_schema
-    from train.text import DIACRITICS_PATTERN
+    from train.corpus.schema import load_schema
+    from train.corpus.text import DIACRITICS_PATTERN
 
     schema = load_schema()
     tk = Tokenizer(models.WordPiece(unk_token="[UNK]"))
@@ -137,7 +137,7 @@ def check_offsets(rec: dict, text: str | None = None) -> None:
 
 
 def test_records_on_seed_articles(tiny_models):
-    from train.predictor import Predictor
+    from train.inference.predictor import Predictor
 
     p = Predictor.from_pretrained(ner=str(tiny_models["ner"]), events=str(tiny_models["events"]),
                                   triggers=str(tiny_models["triggers"]))
@@ -156,7 +156,7 @@ def test_records_on_seed_articles(tiny_models):
 
 def test_records_do_not_depend_on_batching(tiny_models):
     """Batching across documents and chunking give the same records as one document at a time."""
-    from train.predictor import Predictor
+    from train.inference.predictor import Predictor
 
     texts = _seed_texts()[:3]
     a = Predictor.from_pretrained(ner=str(tiny_models["ner"]), batch_size=64)
@@ -169,7 +169,7 @@ def test_records_do_not_depend_on_batching(tiny_models):
 
 
 def test_role_grouping():
-    from train.predictor import build_events
+    from train.inference.predictor import build_events
 
     text = "التقى بوتين وفد ليبيا في موسكو يوم الثلاثاء بحضور وزير."
     ents = []
@@ -204,7 +204,7 @@ def test_offsets_point_into_text_with_diacritics_and_crlf(tiny_models, predict_c
 @pytest.mark.slow
 def test_long_document_is_not_truncated(tiny_models):
     """200,000 characters in one document: every sentence is read, up to the last one."""
-    from train.predictor import Predictor
+    from train.inference.predictor import Predictor
 
     base = "\n".join(_seed_texts())
     text = (base * (200_000 // len(base) + 1))[:200_000]
@@ -307,9 +307,9 @@ def test_output_file_and_resume(tiny_models, predict_cli, capsys, tmp_path):
 
 
 def test_corpus_conll_and_doccano_formats(tiny_models, predict_cli, capsys, tmp_path):
-    from train.corpus import read_jsonl
+    from train.corpus.document import read_jsonl
+    from train.corpus.schema import load_schema
     from train.formats import get_format
-    from train.schema import load_schema
 
     texts = _seed_texts()[:2]
     src = tmp_path / "in.jsonl"
@@ -344,8 +344,8 @@ def test_corpus_conll_and_doccano_formats(tiny_models, predict_cli, capsys, tmp_
 
 @pytest.mark.slow
 def test_labelstudio_export_round_trips_through_importer(tiny_models, predict_cli, capsys, tmp_path):
+    from train.corpus.schema import load_schema
     from train.formats import get_format
-    from train.schema import load_schema
 
     texts = _seed_texts()
     src = tmp_path / "in.jsonl"
@@ -447,9 +447,9 @@ def trained_ner(tmp_path_factory) -> Path:
         DataCollatorForTokenClassification,
     )
 
-    from train.corpus import read_jsonl
-    from train.schema import load_schema
-    from train.token_classification import TokenTask, make_features
+    from train.corpus.document import read_jsonl
+    from train.corpus.schema import load_schema
+    from train.training.token_classification import TokenTask, make_features
 
     out = tmp_path_factory.mktemp("trained")
     d = build_tiny_models(out / "base")["ner"]
@@ -489,8 +489,8 @@ def test_parity_with_plain_pipeline_on_seed_articles(trained_ner):
     """
     from transformers import pipeline
 
-    from train.predictor import Predictor
-    from train.text import snap_to_words
+    from train.corpus.text import snap_to_words
+    from train.inference.predictor import Predictor
 
     pipe = pipeline("token-classification", model=str(trained_ner), aggregation_strategy="first")
     pred = Predictor.from_pretrained(ner=str(trained_ner))

@@ -19,7 +19,7 @@ needs_wojood = pytest.mark.skipif(not WOJOOD.is_dir(), reason=f"{WOJOOD} is abse
 
 
 def _count(path, **kw):
-    from train.conll import read_conll
+    from train.formats.conll import read_conll
 
     docs = read_conll(path, **kw)
     return docs, sum(len(d.sentences) for d in docs), sum(len(d.text.split()) for d in docs)
@@ -47,7 +47,7 @@ def test_wojood_counts_and_outer_layer_in_our_schema():
 @pytest.mark.slow
 def test_tiny_model_on_anercorp_subset(tmp_path):
     mk = load_script("make_tiny_model")
-    from train.conll import read_conll
+    from train.formats.conll import read_conll
 
     train_file = ANER / "ANERCorp_CamelLab_train.txt"
     base = mk.build(tmp_path / "base", [d.text for d in read_conll(train_file)[:20]], vocab_size=3000)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import load_script
 
-from train.model_card import headline_metrics, lookup, read_front_matter
+from train.publishing.model_card import headline_metrics, lookup, read_front_matter
 
 ROOT = Path(__file__).resolve().parent.parent
 

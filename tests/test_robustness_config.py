@@ -33,8 +33,8 @@ def no_model_loading(monkeypatch):
     """Any attempt to resolve or load a model or tokenizer fails the test."""
     import transformers
 
-    import train.modeling
-    import train.tokenization
+    import train.features.tokenization
+    import train.training.modeling
 
     calls: list[str] = []
 
@@ -45,10 +45,10 @@ def no_model_loading(monkeypatch):
 
         return _raise
 
-    monkeypatch.setattr(train.modeling, "resolve_model", forbid("resolve_model"))
-    monkeypatch.setattr(train.modeling, "load_token_model", forbid("load_token_model"))
-    monkeypatch.setattr(train.modeling, "load_base_tokenizer", forbid("load_base_tokenizer"))
-    monkeypatch.setattr(train.tokenization, "load_tokenizer", forbid("load_tokenizer"))
+    monkeypatch.setattr(train.training.modeling, "resolve_model", forbid("resolve_model"))
+    monkeypatch.setattr(train.training.modeling, "load_token_model", forbid("load_token_model"))
+    monkeypatch.setattr(train.training.modeling, "load_base_tokenizer", forbid("load_base_tokenizer"))
+    monkeypatch.setattr(train.features.tokenization, "load_tokenizer", forbid("load_tokenizer"))
     for cls in ("AutoConfig", "AutoTokenizer", "AutoModel", "AutoModelForTokenClassification",
                 "AutoModelForSequenceClassification"):
         monkeypatch.setattr(getattr(transformers, cls), "from_pretrained", forbid(f"{cls}.from_pretrained"))
@@ -103,7 +103,7 @@ def test_bad_config_fails_before_any_model_is_loaded(train_cli, no_model_loading
 
 
 def test_every_type_problem_is_reported_at_once(tmp_path):
-    from train.arguments import ConfigError, parse_config
+    from train.training.arguments import ConfigError, parse_config
 
     with pytest.raises(ConfigError) as info:
         parse_config(str(_config(tmp_path, max_seq_length="x", num_train_epochs="y", use_cpu="z")))
@@ -114,7 +114,7 @@ def test_every_type_problem_is_reported_at_once(tmp_path):
 
 def test_yaml_friendly_values_are_accepted(tmp_path):
     """YAML reads ``5e-5`` as a string and ``run_name: 7`` as an int: both are what the user meant."""
-    from train.arguments import parse_config
+    from train.training.arguments import parse_config
 
     p = _config(tmp_path)
     p.write_text(p.read_text(encoding="utf-8") + "learning_rate: 5e-5\nrun_name: 7\nreport_to: none\n", encoding="utf-8")
@@ -145,13 +145,13 @@ def test_cli_process_exits_nonzero_without_traceback(tmp_path):
 
 def test_broken_training_corpus_is_reported_before_the_model_loads(train_cli, tiny_model_dir, capsys, tmp_path, monkeypatch):
     """A corpus that is not JSON, not UTF-8 or not an object: file and line named, exit 1, no traceback."""
-    import train.modeling
+    import train.training.modeling
 
     def forbid(*args, **kwargs):
         raise AssertionError("the model was loaded before the corpus was read")
 
-    monkeypatch.setattr(train.modeling, "load_token_model", forbid)
-    monkeypatch.setattr(train.modeling, "load_base_tokenizer", forbid)
+    monkeypatch.setattr(train.training.modeling, "load_token_model", forbid)
+    monkeypatch.setattr(train.training.modeling, "load_base_tokenizer", forbid)
     good = SEED.read_bytes().splitlines(keepends=True)[0]
     cases = [
         (b'{"id": "x", "text": \n', "bad.jsonl:2: not valid JSON"),
@@ -170,12 +170,12 @@ def test_broken_training_corpus_is_reported_before_the_model_loads(train_cli, ti
 
 def test_empty_or_blank_training_corpus_is_said_not_crashed_on(train_cli, tiny_model_dir, capsys, tmp_path, monkeypatch):
     """An empty file, or documents that are empty or only white space: a message, exit 1, no model loaded."""
-    import train.modeling
+    import train.training.modeling
 
     def forbid(*args, **kwargs):
         raise AssertionError("the model was loaded for an empty corpus")
 
-    monkeypatch.setattr(train.modeling, "load_token_model", forbid)
+    monkeypatch.setattr(train.training.modeling, "load_token_model", forbid)
     for name, content, key in (
         ("empty.jsonl", "", "train_file"),
         ("blank.jsonl", '{"id": "e", "text": ""}\n{"id": "w", "text": " \\n\\t "}\n', "train_file"),
@@ -196,8 +196,8 @@ def test_empty_or_blank_training_corpus_is_said_not_crashed_on(train_cli, tiny_m
                          ids=lambda p: p.name)
 def test_shipped_configs_pass_the_checks(path):
     """The type checks refuse nothing that the project's own configs use."""
-    from train.arguments import ARGUMENT_CLASSES, known_keys, load_yaml_config
-    from train.config_check import check_types
+    from train.training.arguments import ARGUMENT_CLASSES, known_keys, load_yaml_config
+    from train.training.config_check import check_types
 
     raw = load_yaml_config(path)
     assert set(raw) <= known_keys()

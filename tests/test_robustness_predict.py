@@ -20,10 +20,10 @@ from conftest import build_random_tagger, load_script
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from train.alignment import encode_spans_of_text, spans_from_tags, tag_names, word_tags
-from train.corpus import Span
-from train.sentences import split_sentences
-from train.text import is_word_char, word_spans
+from train.corpus.document import Span
+from train.corpus.sentences import split_sentences
+from train.corpus.text import is_word_char, word_spans
+from train.features.alignment import encode_spans_of_text, spans_from_tags, tag_names, word_tags
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"
@@ -79,7 +79,7 @@ def assert_sound_spans(text: str, spans: list[tuple[int, int, str]], where: str 
 @pytest.fixture(scope="module")
 def tokenizer():
     """The project's tokenizer (diacritics normaliser inside), trained on the seed corpus."""
-    from train.tokenization import train_wordpiece
+    from train.features.tokenization import train_wordpiece
 
     texts = [json.loads(line)["text"] for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     return train_wordpiece(texts, vocab_size=800)
@@ -169,7 +169,7 @@ def noisy_tagger_dir(tmp_path_factory) -> Path:
 def predictor(noisy_tagger_dir):
     import torch
 
-    from train.predictor import Predictor
+    from train.inference.predictor import Predictor
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)

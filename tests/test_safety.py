@@ -56,8 +56,8 @@ def pickle_dir(tagger_dir, tmp_path_factory) -> Path:
 
 
 def test_loader_refuses_pickle_only_folder_with_clear_message(pickle_dir):
-    from train.arguments import ModelArguments
-    from train.modeling import UnsafeWeights, load_token_model, resolve_model
+    from train.training.arguments import ModelArguments
+    from train.training.modeling import UnsafeWeights, load_token_model, resolve_model
 
     with pytest.raises(UnsafeWeights) as info:
         resolve_model(str(pickle_dir))
@@ -71,8 +71,8 @@ def test_loader_loads_pickle_when_allowed(pickle_dir, tagger_dir):
     import torch
     from safetensors.torch import load_file
 
-    from train.arguments import ModelArguments
-    from train.modeling import load_token_model, resolve_model
+    from train.training.arguments import ModelArguments
+    from train.training.modeling import load_token_model, resolve_model
 
     assert resolve_model(str(pickle_dir), allow_pickle=True) == str(pickle_dir)
     model = load_token_model(ModelArguments(model_name_or_path=str(pickle_dir), allow_pickle=True), TAGS)
@@ -83,9 +83,9 @@ def test_loader_loads_pickle_when_allowed(pickle_dir, tagger_dir):
 
 def test_safetensors_win_and_the_pickle_is_never_opened(tagger_dir, tmp_path):
     """A folder with both: the safetensors load; a booby-trapped .bin beside them is not read."""
-    from train.arguments import ModelArguments
-    from train.modeling import load_token_model
-    from train.predictor import Predictor
+    from train.inference.predictor import Predictor
+    from train.training.arguments import ModelArguments
+    from train.training.modeling import load_token_model
 
     both = tmp_path / "both"
     shutil.copytree(tagger_dir, both)
@@ -203,10 +203,10 @@ def _spy_from_pretrained(monkeypatch) -> list[tuple[str, object]]:
 
 def test_model_folder_with_code_never_runs_it(tagger_dir, tmp_path, monkeypatch):
     """Every loader the project has, pointed at a folder with ``auto_map`` code: the code never runs."""
-    from train.arguments import ModelArguments
-    from train.modeling import load_base_tokenizer, load_token_model
-    from train.predictor import Predictor, PredictorError
-    from train.token_classification import SpanTagger
+    from train.inference.predictor import Predictor, PredictorError
+    from train.training.arguments import ModelArguments
+    from train.training.modeling import load_base_tokenizer, load_token_model
+    from train.training.token_classification import SpanTagger
 
     seen = _spy_from_pretrained(monkeypatch)
     known = _plant_remote_code(tagger_dir, tmp_path / "known")  # model_type bert: loads as plain BERT

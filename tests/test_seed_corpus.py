@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from train.corpus import read_jsonl
-from train.markup import MarkupError, parse_markup
-from train.sentences import split_sentences
+from train.corpus.document import read_jsonl
+from train.corpus.markup import MarkupError, parse_markup
+from train.corpus.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"

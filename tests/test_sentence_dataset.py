@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import SEED
 
-from train.corpus import Document, Span, read_jsonl
-from train.schema import load_schema
-from train.sentence_dataset import (
+from train.corpus.document import Document, Span, read_jsonl
+from train.corpus.schema import load_schema
+from train.features.sentence_examples import (
     SentenceDatasetStats,
     build_sentence_examples,
     document_examples,

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from train.alignment import EncodedSentence, word_tags
-from train.corpus import Document, Span, fit_sentences_to_spans, read_jsonl, validate_document
+from train.corpus.document import Document, Span, fit_sentences_to_spans, read_jsonl, validate_document
+from train.corpus.schema import load_schema
+from train.corpus.text import word_spans
+from train.features.alignment import EncodedSentence, word_tags
 from train.formats import get_format
 from train.formats.common import AmbiguousOffsets, codepoint_to_utf16, resolve_offsets
-from train.schema import load_schema
-from train.text import word_spans
 
 SCHEMA = load_schema()
 
@@ -210,7 +210,7 @@ def test_predict_checks_standard_input_as_it_reads(monkeypatch):
 
 
 def test_html_isolates_ids_and_latin_text():
-    from train.html_report import page_header, render_document
+    from train.inference.html import page_header, render_document
 
     text = "زار الوزير موسكو."
     rec = {"id": "000_30f136eea93f39b4", "text": text,
@@ -243,9 +243,9 @@ def _raiser(exc: BaseException):
 
 
 def _case_train(mod, tmp, mp):
-    import train.modeling
+    import train.training.modeling
 
-    mp.setattr(train.modeling, "resolve_base_model", _raiser(PermissionError(13, "Permission denied", "/models/x/config.json")))
+    mp.setattr(train.training.modeling, "resolve_base_model", _raiser(PermissionError(13, "Permission denied", "/models/x/config.json")))
     argv = [str(ROOT / "configs" / "demo-ner.yaml"), "--model_name_or_path", "/models/x", "--train_file", str(SEED),
             "--validation_file", str(SEED), "--output_dir", str(tmp / "run")]
     return argv, ["/models/x/config.json: Permission denied [PermissionError]", "model /models/x", "demo-ner.yaml"]
@@ -272,9 +272,9 @@ def _case_build_corpus(mod, tmp, mp):
 
 
 def _case_export_onnx(mod, tmp, mp):
-    import train.onnx_backend
+    import train.inference.onnx_backend
 
-    mp.setattr(train.onnx_backend, "export_dir", _raiser(RuntimeError("exporter failed\nat node 7")))
+    mp.setattr(train.inference.onnx_backend, "export_dir", _raiser(RuntimeError("exporter failed\nat node 7")))
     return [str(tmp)], ["exporter failed … [RuntimeError]", f"model {tmp}"]
 
 

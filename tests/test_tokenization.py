@@ -10,8 +10,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-from train.text import is_word_boundary, strip_diacritics
-from train.tokenization import LossyTokenizerError, load_tokenizer, prepare_tokenizer
+from train.corpus.text import is_word_boundary, strip_diacritics
+from train.features.tokenization import LossyTokenizerError, load_tokenizer, prepare_tokenizer
 
 PLAIN = "قال الرئيس محمد إن القوات أيضا مشيرا إلى آمال كبيرة"
 MARKED = "قـالَ الرَّئيسُ مُحَمَّدٌ إنَّ القُوّاتِ أيضاً مُشِيراً إلى آمالٍ كبيـــرةٍ"

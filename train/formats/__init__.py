@@ -1,7 +1,7 @@
 """Importers and exporters for annotation tools, one small module per format.
 
-Every format maps onto the one corpus format (:mod:`train.corpus`). The registry is lazy, so
-importing :mod:`train.conll` (which uses :mod:`train.formats.common`) never pulls in the others.
+Every format maps onto the one corpus format (:mod:`train.corpus.document`). The registry is lazy, so
+importing :mod:`train.formats.conll` (which uses :mod:`train.formats.common`) never pulls in the others.
 
     from train.formats import get_format
     fmt = get_format("doccano")

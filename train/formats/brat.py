@@ -22,9 +22,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..corpus import Document, atomic_write_text
-from ..schema import Schema
-from .common import AmbiguousOffsets, ImportReport, SpanCollector, resolve_offsets
+from train.corpus.document import Document, atomic_write_text
+from train.corpus.schema import Schema
+from train.formats.common import AmbiguousOffsets, ImportReport, SpanCollector, resolve_offsets
 
 NAME = "brat"
 _SKIP = {"R": "relation", "E": "event structure", "A": "attribute", "M": "attribute",

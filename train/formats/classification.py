@@ -1,7 +1,7 @@
 """Sentence (or document) classification exports: Label Studio ``choices`` and doccano text classification.
 
 Both give event types judged for a piece of text, without trigger spans, so they become
-``sentence_labels`` (:class:`train.corpus.SentenceLabel`) and ``judged: []`` documents:
+``sentence_labels`` (:class:`train.corpus.document.SentenceLabel`) and ``judged: []`` documents:
 
 - the chosen types are "yes";
 - the types the project asked about (``judged``, default: every event type of the schema; the
@@ -31,9 +31,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..corpus import Document, SentenceLabel, validate_document
-from ..schema import Schema
-from .common import ImportReport, map_label, read_json_lines, unique_id
+from train.corpus.document import Document, SentenceLabel, validate_document
+from train.corpus.schema import Schema
+from train.formats.common import ImportReport, map_label, read_json_lines, unique_id
 
 NAME = "classification"
 
@@ -147,7 +147,7 @@ def read_labelstudio(path: str | Path, *, schema: Schema, label_map: Mapping[str
                      annotator: str | None = None, judged: Sequence[str] | None = None,
                      **_: Any) -> tuple[list[Document], ImportReport]:
     """Label Studio ``choices`` results, per task or per region (sentence); span labels kept."""
-    from . import labelstudio
+    from train.formats import labelstudio
 
     report = ImportReport(str(path), "labelstudio_choices")
     events = set(schema.labels("events"))

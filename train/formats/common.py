@@ -1,6 +1,6 @@
 """Helpers every importer shares: label mapping, UTF-16 offsets, span checks, the import summary.
 
-Importers turn a tool's records into :class:`~train.corpus.Document` objects through a
+Importers turn a tool's records into :class:`~train.corpus.document.Document` objects through a
 :class:`SpanCollector`, which routes each label to ``entities`` or ``events`` by the schema,
 applies the ``--label-map``, checks offsets and word boundaries (or snaps them with ``--snap``)
 and records every problem with the file, the record and the tool's own field name, so a user
@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from ..corpus import Document, Problem, Span, fit_sentences_to_spans, validate_document
-from ..schema import Schema
-from ..text import is_word_boundary, is_word_char, snap_to_words
+from train.corpus.document import Document, Problem, Span, fit_sentences_to_spans, validate_document
+from train.corpus.schema import Schema
+from train.corpus.text import is_word_boundary, is_word_char, snap_to_words
 
 
 class FormatError(ValueError):
@@ -347,7 +347,7 @@ def resolve_offsets(text: str, start: object, end: object, expected: object = No
 
 def read_json_lines(path: str | Path, report: ImportReport) -> list[tuple[int, Any]]:
     """Every ``(line, object)`` of a JSONL file; undecodable lines become errors in ``report``."""
-    from ..corpus import iter_jsonl_records
+    from train.corpus.document import iter_jsonl_records
 
     p = Path(path)
     if not p.is_file():

@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..corpus import Document, atomic_write_text
-from ..schema import Schema
-from .common import ImportReport, SpanCollector, read_json_lines, unique_id
+from train.corpus.document import Document, atomic_write_text
+from train.corpus.schema import Schema
+from train.formats.common import ImportReport, SpanCollector, read_json_lines, unique_id
 
 NAME = "doccano"
 

@@ -1,6 +1,6 @@
 """doccano text-classification JSONL as sentence-level event labels (see :mod:`train.formats.classification`)."""
 
-from .classification import read_doccano as read
+from train.formats.classification import read_doccano as read
 
 NAME = "doccano_classification"
 __all__ = ["read"]

@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus import Document, Problem, SentenceLabel
-from ..schema import Schema
-from .common import ImportReport, map_label
+from train.corpus.document import Document, Problem, SentenceLabel
+from train.corpus.schema import Schema
+from train.formats.common import ImportReport, map_label
 
 NAME = "gsr"
 POSITIVE = {"yes"}

@@ -1,13 +1,13 @@
-"""The project's own corpus format (``train.corpus``), so ``convert`` can start or end with it."""
+"""The project's own corpus format (``train.corpus.document``), so ``convert`` can start or end with it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..corpus import Document, read_jsonl, write_jsonl
-from ..schema import Schema
-from .common import ImportReport, SpanCollector
+from train.corpus.document import Document, read_jsonl, write_jsonl
+from train.corpus.schema import Schema
+from train.formats.common import ImportReport, SpanCollector
 
 NAME = "jsonl"
 
@@ -27,8 +27,8 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         report.spans["events"] = sum(len(d.events) for d in docs)
         return docs, report
     # Relabel first, against a permissive reading, then check everything.
-    from ..corpus import document_from_dict
-    from .common import read_json_lines
+    from train.corpus.document import document_from_dict
+    from train.formats.common import read_json_lines
 
     out: list[Document] = []
     for line, obj in read_json_lines(path, report):

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..corpus import Document
-from ..schema import Schema
-from .common import ImportReport, SpanCollector, read_json_lines, unique_id
+from train.corpus.document import Document
+from train.corpus.schema import Schema
+from train.formats.common import ImportReport, SpanCollector, read_json_lines, unique_id
 
 NAME = "prodigy"
 

@@ -18,7 +18,7 @@ from typing import Any
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from .corpus import Span, atomic_write_text
+from train.corpus.document import Span, atomic_write_text
 
 SEQEVAL_MODE = "strict"
 SEQEVAL_SCHEME = "IOB2"

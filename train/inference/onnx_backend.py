@@ -5,7 +5,7 @@ Why: on a laptop CPU the int8 dynamically quantised graph is the fastest way to 
 it is a quarter of the size on disk. The export keeps the exact interface of the PyTorch
 path: ``input_ids``, ``attention_mask`` (and ``token_type_ids``) as int64 ``(batch, seq)``
 in, float32 ``logits`` out, with dynamic batch and sequence axes. So tokenisation, windows
-and spans stay shared with the torch path (:mod:`train.predictor`).
+and spans stay shared with the torch path (:mod:`train.inference.predictor`).
 
 Files, beside the model's ``model.safetensors``:
 
@@ -15,7 +15,7 @@ Files, beside the model's ``model.safetensors``:
   :func:`onnxruntime.quantization.quantize_dynamic`.
 
 Importing this module registers the backends ``onnx`` (int8 when present, else fp32) and
-``onnx-fp32`` with :func:`train.predictor.register_backend`.
+``onnx-fp32`` with :func:`train.inference.predictor.register_backend`.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def export_dir(model_dir: str | Path, quantize: bool = True, optimize: bool = Tr
     With ``check``, the fp32 graph's logits are compared with PyTorch's on a padded batch,
     so a broken export fails here rather than in predictions.
     """
-    from .predictor import load_config, load_model, model_task
+    from train.inference.predictor import load_config, load_model, model_task
 
     model_dir = Path(model_dir)
     config = load_config(str(model_dir))
@@ -214,10 +214,10 @@ def default_threads() -> int:
 
 
 class OnnxBackend:
-    """An ONNX Runtime session with the predictor's :class:`~train.predictor.Backend` interface.
+    """An ONNX Runtime session with the predictor's :class:`~train.inference.predictor.Backend` interface.
 
     ``backend(features) -> logits``: int64 ``(batch, seq)`` arrays in, float32 logits out,
-    exactly what :class:`~train.predictor.TorchBackend` returns.
+    exactly what :class:`~train.inference.predictor.TorchBackend` returns.
     """
 
     def __init__(self, path: str | Path, config: Any = None, threads: int | None = None):
@@ -262,7 +262,7 @@ def onnx_path(model_dir: str | Path, int8: bool = True) -> Path:
 
 def _factory(int8: bool):
     def make(model_dir: str, task: str, config: Any, device: str | None) -> OnnxBackend:
-        from .predictor import PredictorError
+        from train.inference.predictor import PredictorError
 
         local = Path(model_dir)
         if not local.is_dir():
@@ -275,7 +275,7 @@ def _factory(int8: bool):
 
 
 def register() -> None:
-    from .predictor import register_backend
+    from train.inference.predictor import register_backend
 
     register_backend("onnx", _factory(int8=True))
     register_backend("onnx-int8", _factory(int8=True))

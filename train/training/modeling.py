@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .tokenization import load_tokenizer
+from train.features.tokenization import load_tokenizer
 
 DEFAULT_REVISION = "main"
 CONVERSION_PR_TITLE = "Adding `safetensors` variant of this model"

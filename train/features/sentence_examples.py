@@ -27,9 +27,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .corpus import Document, Span
-from .event_arguments import CONTEXT_MODES
-from .sentence_inputs import headline_span, sentence_contexts
+from train.corpus.document import Document, Span
+from train.features.windows import headline_span, sentence_contexts
+from train.training.event_arguments import CONTEXT_MODES
 
 
 @dataclass(frozen=True)

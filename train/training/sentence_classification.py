@@ -29,10 +29,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .event_arguments import EventArguments
-from .event_evaluation import multilabel_metrics, render_report, write_reports
-from .sentence_dataset import SentenceExample, target_matrix
-from .sentence_inputs import CONFIG_KEY, sentence_windows
+from train.evaluation.multilabel import multilabel_metrics, render_report, write_reports
+from train.features.sentence_examples import SentenceExample, target_matrix
+from train.features.windows import CONFIG_KEY, sentence_windows
+from train.training.event_arguments import EventArguments
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def encode_examples(
     """One feature per sentence (a plain list, which Trainer accepts as a dataset): its ``windows``.
 
     A sentence longer than ``max_length`` sub-words is read in overlapping windows
-    (:func:`train.sentence_inputs.sentence_windows`), never truncated; :class:`WindowCollator`
+    (:func:`train.features.windows.sentence_windows`), never truncated; :class:`WindowCollator`
     and :func:`aggregate_windows` score it as the maximum over its windows.
     """
     rows = target_matrix(examples, labels) if labels is not None else None
@@ -230,7 +230,7 @@ def load_classifier(
 ) -> Any:
     """A fresh multi-label head on the base model, with the label names (no remote code).
 
-    ``load_kwargs`` (``train.modeling.weights_kwargs``) pin the Hub commit and choose the weights
+    ``load_kwargs`` (``train.training.modeling.weights_kwargs``) pin the Hub commit and choose the weights
     file; without them a local folder loads its safetensors, or its pickle if ``allow_pickle``.
     """
     from transformers import AutoConfig, AutoModelForSequenceClassification
@@ -430,7 +430,7 @@ def train_sentence_classifier(
 ) -> dict[str, Any]:
     """Fine-tune, tune thresholds on dev, save model + tokenizer + reports; return ``{split: metrics}``.
 
-    ``model_args`` is a ``train.arguments.ModelArguments`` (base model, tokenizer checks,
+    ``model_args`` is a ``train.training.arguments.ModelArguments`` (base model, tokenizer checks,
     ``max_seq_length``); ``training_args`` a ``TrainingArguments`` whose ``output_dir`` is
     replaced: work happens in ``<output_dir>.partial/``, renamed to ``output_dir`` on success;
     with ``resume`` training continues from the last checkpoint there. The best checkpoint
@@ -439,8 +439,13 @@ def train_sentence_classifier(
     """
     from transformers import EarlyStoppingCallback, set_seed
 
-    from .modeling import load_base_tokenizer, refused_pickle, resolve_base_model, weights_kwargs
-    from .token_classification import (
+    from train.training.modeling import (
+        load_base_tokenizer,
+        refused_pickle,
+        resolve_base_model,
+        weights_kwargs,
+    )
+    from train.training.token_classification import (
         _csv_callback_class,
         auto_precision,
         base_model_record,
@@ -567,12 +572,12 @@ EVENT_SCORING = (
 
 def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, explicit_keys: set[str] = frozenset()) -> dict[str, Any]:
     """The ``events`` task of ``scripts/train.py``: one run, or cross-validation by document."""
-    from .arguments import type_list
-    from .corpus import Span as _Span
-    from .corpus import atomic_write_text
-    from .crossval import run_cross_validation
-    from .sentence_dataset import SentenceDatasetStats, build_sentence_examples
-    from .token_classification import final_model_note, load_docs
+    from train.corpus.document import Span as _Span
+    from train.corpus.document import atomic_write_text
+    from train.features.sentence_examples import SentenceDatasetStats, build_sentence_examples
+    from train.training.arguments import type_list
+    from train.training.crossval import run_cross_validation
+    from train.training.token_classification import final_model_note, load_docs
 
     ea = event_arguments(data_args)
     labels = type_list(data_args)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import Document, Span
-from .sentences import split_sentences
-from .text import DIACRITICS_RE, snap_to_words
+from train.corpus.document import Document, Span
+from train.corpus.sentences import split_sentences
+from train.corpus.text import DIACRITICS_RE, snap_to_words
 
 IGNORE_INDEX = -100
 
@@ -59,7 +59,7 @@ def _expand_marks(text: str, start: int, end: int, floor: int) -> tuple[int, int
     Only a word that starts (ends) on a word character takes marks before (after) it, and
     never past ``floor`` (the previous word's end): punctuation after ``رئيساً`` stays ``:``.
     """
-    from .text import is_word_char
+    from train.corpus.text import is_word_char
 
     if start < end and is_word_char(text[start]):
         while start > floor and DIACRITICS_RE.match(text[start - 1]):

@@ -25,7 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from .alignment import (
+from train.corpus.document import CorpusError, Document, Span, write_jsonl
+from train.corpus.schema import Schema, load_schema
+from train.corpus.sentences import split_sentences
+from train.evaluation.spans import seqeval_metrics, type_confusion, write_reports
+from train.features.alignment import (
     IGNORE_INDEX,
     EncodedSentence,
     build_features,
@@ -37,10 +41,6 @@ from .alignment import (
     window_owners,
     word_tags,
 )
-from .corpus import CorpusError, Document, Span, write_jsonl
-from .evaluation import seqeval_metrics, type_confusion, write_reports
-from .schema import Schema, load_schema
-from .sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class SpanTagger:
     def from_pretrained(cls, path: str | Path, **kwargs) -> SpanTagger:
         from transformers import AutoModelForTokenClassification
 
-        from .tokenization import load_tokenizer
+        from train.features.tokenization import load_tokenizer
 
         model = AutoModelForTokenClassification.from_pretrained(str(path), use_safetensors=True, trust_remote_code=False)
         return cls(model, load_tokenizer(path), **kwargs)
@@ -290,7 +290,7 @@ def window_metrics_fn(tags: Sequence[str]):
             m = lab != IGNORE_INDEX
             gold_seqs.append([tags[i] for i in lab[m]])
             pred_seqs.append([tags[i] for i in pr[m]])
-        from .alignment import repair_tags
+        from train.features.alignment import repair_tags
 
         m = seqeval_metrics(gold_seqs, [repair_tags(s) for s in pred_seqs])
         return {"precision": m["micro"]["precision"], "recall": m["micro"]["recall"], "f1": m["micro"]["f1"], "macro_f1": m["macro"]["f1"]}
@@ -388,7 +388,7 @@ def run_token_task(
     """
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
 
-    from .modeling import load_base_tokenizer, load_token_model, resolve_base_model
+    from train.training.modeling import load_base_tokenizer, load_token_model, resolve_base_model
 
     t0 = time.time()
     part = prepare_run_dir(output_dir, data_args.resume, data_args.overwrite_output)
@@ -485,17 +485,17 @@ def limit_sentences(docs: Sequence[Document], n: int | None) -> list[Document]:
 
 
 def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: int | None = None) -> list[Document]:
-    """Documents of one split: corpus JSONL (validated), CoNLL/IOB2 through ``train.conll``, or GSR CSV.
+    """Documents of one split: corpus JSONL (validated), CoNLL/IOB2 through ``train.formats.conll``, or GSR CSV.
 
     The format is ``data_format``, except that a folder or a ``.csv`` file is read as the GSR
     (:mod:`train.formats.gsr`) and a ``FORMAT:PATH`` names its own.
     """
-    from .arguments import path_format
+    from train.training.arguments import path_format
 
     fmt, path = path_format(str(path), data_args.data_format)
     span_kind = data_args.span_kind
     if fmt == "gsr":
-        from .formats.gsr import read as read_gsr
+        from train.formats.gsr import read as read_gsr
 
         docs, report = read_gsr(path, schema=load_schema(data_args.schema_path), label_map=data_args.label_map,
                                 keep_ambiguous=getattr(data_args, "keep_ambiguous", False))
@@ -503,7 +503,7 @@ def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: 
             raise CorpusError(report.problems)
         log.info("%s", report.summary())
     elif fmt == "conll":
-        from .conll import read_conll
+        from train.formats.conll import read_conll
 
         docs = read_conll(
             path,
@@ -516,7 +516,7 @@ def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: 
             for d in docs:
                 d.events, d.entities = d.entities, []
     else:
-        from .corpus import read_jsonl
+        from train.corpus.document import read_jsonl
 
         docs, problems = read_jsonl(path, load_schema(data_args.schema_path),
                                     extend_sentences=getattr(data_args, "extend_sentences", False))
@@ -536,8 +536,8 @@ def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: 
 
 def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] = frozenset()) -> dict[str, Any]:
     """The ``ner`` and ``triggers`` tasks: one run, or cross-validation when configured."""
-    from .arguments import type_list
-    from .crossval import run_cross_validation
+    from train.training.arguments import type_list
+    from train.training.crossval import run_cross_validation
 
     types = type_list(data_args)
     task = TokenTask("events" if data_args.task == "triggers" else "entities", types)

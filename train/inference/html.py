@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
-from .schema import load_schema
+from train.corpus.schema import load_schema
 
 _CSS = """
 body{font-family:"Noto Naskh Arabic","Amiri","Segoe UI",Tahoma,sans-serif;margin:2em auto;max-width:72em;

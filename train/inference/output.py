@@ -1,7 +1,7 @@
 """Writers for predictor records: JSON Lines, the corpus format, CoNLL, Label Studio, doccano, HTML.
 
 Each writer turns one record at a time into text, so output streams. Tool formats go through
-the project's own exporters (:mod:`train.formats`, :mod:`train.conll`), never a second copy.
+the project's own exporters (:mod:`train.formats`, :mod:`train.formats.conll`), never a second copy.
 
 A file is written to ``FILE.part`` and renamed into place when the run is done, so a reader
 never sees half a file. An interrupted run leaves ``FILE.part``; ``--resume`` continues it
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from .corpus import Document, Span
+from train.corpus.document import Document, Span
 
 FORMATS = ("jsonl", "corpus", "conll", "labelstudio", "doccano", "html")
 # Line-based formats whose lines carry the document id.
@@ -87,7 +87,7 @@ class CorpusWriter(Writer):
 
 class ConllWriter(Writer):
     def record(self, rec: Mapping[str, Any]) -> str:
-        from . import conll
+        from train.formats import conll
 
         lines = getattr(conll, "document_lines", None) or conll._doc_lines
         return "".join(lines(record_to_document(rec), "entities"))
@@ -100,7 +100,7 @@ class LabelStudioWriter(Writer):
         return "[\n"
 
     def record(self, rec: Mapping[str, Any]) -> str:
-        from .formats import labelstudio
+        from train.formats import labelstudio
 
         task = labelstudio.to_tasks([record_to_document(rec)], as_predictions=True,
                                     model_version=_model_version(self.models, self.precision))[0]
@@ -125,24 +125,24 @@ class LabelStudioWriter(Writer):
 
 class DoccanoWriter(Writer):
     def record(self, rec: Mapping[str, Any]) -> str:
-        from .formats import doccano
+        from train.formats import doccano
 
         return json.dumps(doccano.to_record(record_to_document(rec)), ensure_ascii=False) + "\n"
 
 
 class HtmlWriter(Writer):
     def header(self) -> str:
-        from .html_report import page_header
+        from train.inference.html import page_header
 
         return page_header(models={**self.models, **({"precision": self.precision} if self.precision else {})})
 
     def record(self, rec: Mapping[str, Any]) -> str:
-        from .html_report import render_document
+        from train.inference.html import render_document
 
         return render_document(rec)
 
     def footer(self) -> str:
-        from .html_report import page_footer
+        from train.inference.html import page_footer
 
         return page_footer()
 

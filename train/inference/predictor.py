@@ -26,9 +26,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .precision import check_precision, choose_auto, torch_dtype
-from .sentence_inputs import CONFIG_KEY, sentence_contexts, sentence_windows
-from .sentences import split_sentences
+from train.corpus.sentences import split_sentences
+from train.features.windows import CONFIG_KEY, sentence_contexts, sentence_windows
+from train.inference.precision import check_precision, choose_auto, torch_dtype
 
 # Entity labels by event role. A GPE is an actor ("Russia signed") unless the words before it
 # make it a place ("in Moscow"): see :func:`gpe_is_place`.
@@ -88,7 +88,7 @@ def register_backend(name: str, factory: BackendFactory) -> None:
 
 
 def backend_names() -> list[str]:
-    """Registered backends, plus ``onnx`` (registered when :mod:`train.onnx_backend` loads)."""
+    """Registered backends, plus ``onnx`` (registered when :mod:`train.inference.onnx_backend` loads)."""
     return sorted(set(_BACKENDS) | {"onnx", "onnx-int8", "onnx-fp32"})
 
 
@@ -241,7 +241,7 @@ class _Model:
         self.tokenizer = load_tokenizer(self.name)
         if backend not in _BACKENDS and backend.startswith("onnx"):
             try:
-                from . import onnx_backend  # noqa: F401  (registers the onnx backends)
+                from train.inference import onnx_backend  # noqa: F401  (registers the onnx backends)
             except ImportError:
                 pass
         if backend not in _BACKENDS:
@@ -319,7 +319,7 @@ class TokenTagger(_Model):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        from .token_classification import SpanTagger
+        from train.training.token_classification import SpanTagger
 
         self._shim = _BackendAsModel(self.backend)
         self.span_tagger = SpanTagger(self._shim, self.tokenizer, max_seq_length=self.max_length,
@@ -335,8 +335,13 @@ class TokenTagger(_Model):
         Each document is tokenised once; the sentences of all documents are batched together.
         An entity's score is the mean over its words of the probability of the word's tag.
         """
-        from .alignment import build_features, encode_spans_of_text, tags_to_word_spans, window_owners
-        from .text import snap_to_words
+        from train.corpus.text import snap_to_words
+        from train.features.alignment import (
+            build_features,
+            encode_spans_of_text,
+            tags_to_word_spans,
+            window_owners,
+        )
 
         sents = []
         for k, (text, bounds) in enumerate(docs):
@@ -546,7 +551,7 @@ class Predictor:
         ``precision``: ``fp32`` (the default on the torch backend; other backends run their own
         graph's precision); ``bf16``/``fp16`` (the torch backend with the weights cast);
         ``int8`` (the exported ONNX int8 graph); ``auto``: the fastest the hardware supports
-        (:func:`train.precision.choose_auto`). The choice and why: ``.precision``, ``.precision_reason``.
+        (:func:`train.inference.precision.choose_auto`). The choice and why: ``.precision``, ``.precision_reason``.
         """
         chosen, reason, backend = resolve_precision(precision, backend, device)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import Schema, load_schema
-from .sentences import split_sentences
-from .text import is_word_boundary, is_word_char
+from train.corpus.schema import Schema, load_schema
+from train.corpus.sentences import split_sentences
+from train.corpus.text import is_word_boundary, is_word_char
 
 SPAN_KINDS = ("entities", "events")
 

@@ -1,6 +1,6 @@
 """What the sentence classifier reads, shared by training, evaluation and the predictor.
 
-Kept light (no torch, no training code) so that :mod:`train.predictor` builds exactly the same
+Kept light (no torch, no training code) so that :mod:`train.inference.predictor` builds exactly the same
 inputs as training did:
 
 - :func:`sentence_contexts`: the second text segment of each sentence (``context`` option);

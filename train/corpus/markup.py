@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .corpus import Span
+from train.corpus.document import Span
 
 _OPEN = re.compile(r"(\[\[|\{\{)([A-Z]+)\|")
 _CLOSERS = {"[[": ("]]", "entities"), "{{": ("}}", "events")}

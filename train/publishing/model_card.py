@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .schema import Schema, load_schema
+from train.corpus.schema import Schema, load_schema
 
 # "train_fit": figures measured on the training data itself (a final model without dev data), not an evaluation.
 SKIP_KEYS = frozenset({"per_type", "per_label", "confusion", "support", "n", "std", "counts", "thresholds", "train_fit"})
@@ -66,8 +66,8 @@ def label_types(config: Any) -> list[str]:
 
 
 def corpus_stats(path: str | Path, types: list[str], kind: str) -> dict[str, Any]:
-    from .corpus import read_jsonl
-    from .text import word_spans
+    from train.corpus.document import read_jsonl
+    from train.corpus.text import word_spans
 
     docs, _ = read_jsonl(path, strict=False)
     counts = Counter(s.label for d in docs for s in d.spans(kind))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .corpus import Document, atomic_write_text
+from train.corpus.document import Document, atomic_write_text
 
 FIGURES = ("precision", "recall", "f1")
 
@@ -86,7 +86,7 @@ def _ms(d: dict[str, float]) -> str:
 def render_cv_report(
     summary: dict[str, Any], method: str, fold_ids: Sequence[Sequence[str]], title: str, notes: Sequence[str] = (), scoring: str | None = None
 ) -> str:
-    from .evaluation import MODE_NOTE
+    from train.evaluation.spans import MODE_NOTE
 
     lines = [
         f"# {title}",

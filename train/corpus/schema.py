@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "configs" / "schema.yaml"
+DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "configs" / "schema.yaml"
 
 
 class SchemaError(ValueError):

@@ -1,6 +1,6 @@
 """Options of the sentence event classifier (``task: events``), parsed with the other run arguments.
 
-Kept in a light module (no torch) so that ``train.arguments`` can list the class in its
+Kept in a light module (no torch) so that ``train.training.arguments`` can list the class in its
 ``ARGUMENT_CLASSES`` without importing the training code. Shared options live elsewhere:
 ``max_seq_length`` in ``ModelArguments``, ``early_stopping_patience`` in ``DataArguments``.
 """

@@ -30,7 +30,7 @@ from pathlib import Path
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from .text import DIACRITICS_PATTERN
+from train.corpus.text import DIACRITICS_PATTERN
 
 SPECIAL_TOKENS = {
     "unk_token": "[UNK]",

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
-from .event_arguments import EventArguments
+from train.training.event_arguments import EventArguments
 
 CAMELBERT_MSA = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
 TASKS = ("ner", "triggers", "events")
@@ -200,7 +200,7 @@ def parse_config(
         values.update(eval_strategy="no", load_best_model_at_end=False, metric_for_best_model=None)
     if "output_dir" not in values:
         raise ConfigError("output_dir is required (where the finished model is written)")
-    from .config_check import check_types
+    from train.training.config_check import check_types
 
     values, problems = check_types(values, ARGUMENT_CLASSES)
     if problems:
@@ -219,7 +219,7 @@ def parse_config(
 
 def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> None:
     """Cheap checks that need no model: task, files, labels, cross-validation."""
-    from .schema import SchemaError, load_schema
+    from train.corpus.schema import SchemaError, load_schema
 
     if data_args.task not in TASKS:
         raise ConfigError(f"task: {data_args.task!r} is not one of {', '.join(TASKS)}")
@@ -252,7 +252,7 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> Non
             raise ConfigError(f"labels: {', '.join(map(str, bad))} not in the schema's {data_args.span_kind} ({', '.join(allowed)})")
     if model_args.max_seq_length < 8:
         raise ConfigError("max_seq_length: must be at least 8")
-    from .config_check import label_map_problems
+    from train.training.config_check import label_map_problems
 
     if data_args.label_map:
         problems = label_map_problems(data_args.label_map, type_list(data_args))
@@ -287,7 +287,7 @@ def type_list(data_args: DataArguments) -> list[str]:
     """The types the model learns: the config's ``labels`` or the schema's list for the span kind."""
     if data_args.labels:
         return [str(x) for x in data_args.labels]
-    from .schema import load_schema
+    from train.corpus.schema import load_schema
 
     return load_schema(data_args.schema_path).labels(data_args.span_kind)
 

@@ -1,0 +1,268 @@
+#!/usr/bin/env python
+"""Annotate Arabic news with entities, sentence event types, triggers and event records.
+
+    python scripts/predict.py --ner models/demo/ner --events models/demo/events \\
+        --triggers models/demo/triggers articles/ --output out.jsonl
+    python scripts/predict.py --ner models/demo/ner --text "وصل وزير الدفاع إلى موسكو."
+    cat docs.jsonl | python scripts/predict.py --ner models/demo/ner --format labelstudio > tasks.json
+
+Inputs: paths to ``.txt`` files (one document each), folders (every ``.txt`` under them),
+JSON Lines files (``.jsonl``: one document per line with ``text`` and an optional ``id``),
+``--text`` for text on the command line, or standard input (``-``, or no input at all; JSON
+Lines when it starts with ``{``, else one document). Inputs are read lazily and records are
+written as they are done. Every offset is a character offset into the original text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from train.inference.output import (  # noqa: E402
+    FORMATS,
+    RESUMABLE,
+    OutputError,
+    open_output,
+    read_done_ids,
+)
+from train.inference.precision import PRECISIONS  # noqa: E402
+from train.inference.predictor import InputDocument, Predictor, PredictorError, backend_names, peek  # noqa: E402
+
+
+class InputError(ValueError):
+    """Input that cannot be read; the message names the file, line and field."""
+
+
+def _read_text(path: Path) -> str:
+    try:
+        # newline="" keeps \r\n as it is, so offsets point into the file's exact text.
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not valid UTF-8 (byte offset {exc.start})") from None
+
+
+def _jsonl_sourced(lines: Iterator[str], source: str) -> Iterator[tuple[str, InputDocument]]:
+    """``(FILE:LINE, document)`` for every line of a JSON Lines input."""
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{source}:{lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise InputError(f"{source}:{lineno}: text: each line needs a \"text\" string")
+        doc_id = obj.get("id", f"{Path(source).stem}:{lineno}")
+        if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+            raise InputError(f"{source}:{lineno}: id: must be a string or an integer")
+        meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
+        yield f"{source}:{lineno}", InputDocument(str(doc_id), obj["text"], meta)
+
+
+def _jsonl_lines(path: Path) -> Iterator[str]:
+    """Lines decoded one at a time, so that a bad byte is reported with its line and file offset."""
+    offset = 0
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path}:{lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte offset "
+                                 f"{offset + exc.start})") from None
+            offset += len(raw)
+
+
+def _stdin_sourced() -> Iterator[tuple[str, InputDocument]]:
+    stream = sys.stdin
+    first = stream.readline()
+    if first.lstrip().startswith("{"):
+        yield from _jsonl_sourced(_chain_first(first, stream), "<stdin>")
+    else:
+        yield "<stdin>", InputDocument("stdin", first + stream.read())
+
+
+def _chain_first(first: str, rest) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def _input_files(paths: list[str]) -> Iterator[tuple[Path | None, str]]:
+    """``(file, id)`` for every input file in order; ``(None, "-")`` for standard input."""
+    for p in paths:
+        if p == "-":
+            yield None, "-"
+            continue
+        path = Path(p)
+        if path.is_dir():
+            files = sorted(f for f in path.rglob("*.txt") if f.is_file())
+            if not files:
+                raise InputError(f"{path}: no .txt files in this folder")
+            for f in files:
+                yield f, f.relative_to(path).as_posix()
+        elif path.is_file():
+            yield path, path.name
+        else:
+            raise InputError(f"{p}: no such file or folder (use --text for text on the command line)")
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in (".jsonl", ".ndjson")
+
+
+def iter_inputs(paths: list[str], texts: list[str]) -> Iterator[InputDocument]:
+    """Every input document, lazily, in the order given; an id seen before is an :class:`InputError`.
+
+    The check runs as documents arrive, so that standard input (which :func:`check_unique_ids`
+    cannot read ahead) is covered too: a second document never passes as one already done.
+    """
+    seen: dict[str, str] = {}
+    for source, doc in _sourced_inputs(paths, texts):
+        _claim(seen, doc.id, source)
+        yield doc
+
+
+def _sourced_inputs(paths: list[str], texts: list[str]) -> Iterator[tuple[str, InputDocument]]:
+    for k, t in enumerate(texts, start=1):
+        yield f"--text #{k}", InputDocument(f"text-{k}", t)
+    if not paths and not texts:
+        paths = ["-"]
+    for f, doc_id in _input_files(paths):
+        if f is None:
+            yield from _stdin_sourced()
+        elif _is_jsonl(f):
+            yield from _jsonl_sourced(_jsonl_lines(f), str(f))
+        else:
+            yield str(f), InputDocument(doc_id, _read_text(f), {"source": str(f)})
+
+
+def _claim(seen: dict[str, str], doc_id: str, source: str) -> None:
+    if doc_id in seen:
+        raise InputError(f"{source}: id {doc_id!r} is also the id of {seen[doc_id]}; every input needs its own id "
+                         "(--resume skips the ids already written); give JSON Lines records distinct \"id\"s, "
+                         "or rename one of the files")
+    seen[doc_id] = source
+
+
+def check_unique_ids(paths: list[str], texts: list[str]) -> None:
+    """Refuse inputs that share an id before any model is loaded, naming both sources.
+
+    Ids come from ``--text`` order, file names, paths relative to a folder, or a JSON Lines
+    record's ``id`` (else ``NAME:LINE``), so two inputs can meet on one. Only ids are read:
+    a ``.txt`` file is not opened, a ``.jsonl`` file is parsed line by line. Standard input is
+    checked as it is read (:func:`iter_inputs`).
+    """
+    seen: dict[str, str] = {}
+    for k in range(1, len(texts) + 1):
+        _claim(seen, f"text-{k}", f"--text #{k}")
+    for f, doc_id in _input_files(paths or ([] if texts else ["-"])):
+        if f is None:
+            continue
+        if _is_jsonl(f):
+            for source, doc in _jsonl_sourced(_jsonl_lines(f), str(f)):
+                _claim(seen, doc.id, source)
+        else:
+            _claim(seen, doc_id, str(f))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("inputs", nargs="*", help=".txt files, folders of .txt files, .jsonl files, or - for stdin")
+    ap.add_argument("--text", action="append", default=[], help="a document given on the command line (repeatable)")
+    ap.add_argument("--ner", help="NER model: a published folder or a Hub name")
+    ap.add_argument("--events", help="sentence event-type classifier: a published folder or a Hub name")
+    ap.add_argument("--triggers", help="event trigger tagger: a published folder or a Hub name")
+    ap.add_argument("--format", choices=FORMATS, default="jsonl", help="output format (default: jsonl)")
+    ap.add_argument("--output", "-o", help="output file (default: standard output)")
+    ap.add_argument("--resume", action="store_true", help="continue an interrupted run: skip ids already in --output")
+    ap.add_argument("--no-text", action="store_true", help="leave the document text out of jsonl records")
+    ap.add_argument("--backend", choices=backend_names(), default="torch", help="inference backend (default: torch)")
+    ap.add_argument("--precision", default=None, metavar="|".join(PRECISIONS),
+                    help="fp32 (default with --backend torch; other backends run their own graph); bf16/fp16: the torch model cast; int8: the exported ONNX int8 graph; "
+                         "auto: the fastest this hardware supports (bf16 on CPUs with AMX/AVX512-BF16 and on "
+                         "GPUs with bf16, fp16 on other GPUs, else fp32)")
+    ap.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU when there is one)")
+    ap.add_argument("--batch-size", type=int, default=32, help="sentences or windows per forward pass")
+    ap.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's own choice)")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument("--allow-pickle", action="store_true",
+                    help="accept a model folder with only pickle (.bin) weights; loading a pickle can run code")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not (args.ner or args.events or args.triggers):
+        print("predict.py: give at least one model: --ner, --events or --triggers", file=sys.stderr)
+        return 2
+    if args.resume and not args.output:
+        print("predict.py: --resume needs --output FILE", file=sys.stderr)
+        return 2
+    if args.resume and args.format not in RESUMABLE:
+        print(f"predict.py: --resume works with --format {'/'.join(RESUMABLE)}, not {args.format}", file=sys.stderr)
+        return 2
+    if args.precision is not None and args.precision not in PRECISIONS:
+        print(f"predict.py: --precision {args.precision!r} is not one of {', '.join(PRECISIONS)}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        check_unique_ids(args.inputs, args.text)
+        predictor = Predictor.from_pretrained(ner=args.ner, events=args.events, triggers=args.triggers,
+                                              backend=args.backend, device=args.device, batch_size=args.batch_size,
+                                              allow_pickle=args.allow_pickle, precision=args.precision)
+        print(f"predict.py: precision {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
+        done = read_done_ids(args.output) if args.resume else set()
+        docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)
+        head, docs = peek(docs, 2)
+        records = predictor.predict(docs)
+        if len(head) > 1 and not args.no_progress:
+            from tqdm import tqdm
+
+            records = tqdm(records, unit="doc", desc="predict", file=sys.stderr)
+        n = 0
+        with open_output(args.output, args.format, resume=args.resume, include_text=not args.no_text,
+                         models=predictor.models(), precision=predictor.precision) as out:
+            for rec in records:
+                out.write(rec)
+                n += 1
+    except (PredictorError, InputError, OutputError) as exc:
+        print(f"predict.py: {exc}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError as exc:  # standard input that is not UTF-8
+        print(f"predict.py: input is not valid UTF-8 ({exc.reason}: byte 0x{exc.object[exc.start]:02x})", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader (head, less) stopped early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("predict.py: interrupted; run again with --resume to continue", file=sys.stderr)
+        return 130
+    skipped = f", {len(done)} already done" if done else ""
+    print(f"predict.py: {n} document(s){skipped}" + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+def _subject(argv: list[str]) -> str | None:
+    from train.cli import describe_args
+
+    return describe_args(argv, "--ner", "--events", "--triggers", "--output", "-o", positional="input",
+                         takes_value=("--text", "--format", "--backend", "--precision", "--device", "--batch-size", "--threads"))
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="predict.py", subject=_subject)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,0 +1,152 @@
+#!/usr/bin/env python
+"""Assemble a trained run into a clean model folder with a model card, and optionally push it.
+
+    python scripts/publish.py runs/demo/ner --out models/demo/ner --train-file data/seed.jsonl
+    python scripts/publish.py runs/ner --out models/ner --push my-org/camelbert-arabic-news-ner
+
+The folder holds safetensors weights, the tokenizer, the config, the run's metrics and a
+``README.md`` model card; it is built in a temporary folder and renamed into place, so a
+failed run leaves nothing half-done. ``--push`` needs a Hugging Face token (``HF_TOKEN`` or
+``hf auth login``) and checks for it before anything is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from train.publishing.model_card import build_card, load_metrics  # noqa: E402
+
+WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+KEEP = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
+        "added_tokens.json", "metrics.json", "eval_report.md", "cv_metrics.json", "cv_report.md")
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+def _files(run_dir: Path) -> list[Path]:
+    if not (run_dir / "config.json").is_file():
+        raise PublishError(f"{run_dir}: no config.json; is this a finished training run?")
+    weights = [p for p in run_dir.iterdir() if p.name in WEIGHTS or (p.name.startswith("model-") and p.suffix == ".safetensors")]
+    if not any(p.suffix == ".safetensors" for p in weights):
+        raise PublishError(f"{run_dir}: no safetensors weights (model.safetensors); only safetensors are published")
+    if not (run_dir / "tokenizer.json").is_file():
+        raise PublishError(f"{run_dir}: no tokenizer.json; the fast tokenizer is needed for offsets")
+    return weights + [run_dir / n for n in KEEP if (run_dir / n).is_file()]
+
+
+def hub_token() -> str | None:
+    from huggingface_hub import get_token
+
+    return get_token()
+
+
+def build(run_dir: Path, out: Path, args: argparse.Namespace) -> None:
+    """Build the folder beside ``out`` and rename it into place."""
+    metrics = load_metrics(run_dir)
+    if metrics is None:
+        raise PublishError(f"{run_dir}: no metrics.json; the card's evaluation comes from it")
+    files = _files(run_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    old = out.with_name(f".{out.name}.old")
+    try:
+        for f in files:
+            shutil.copy2(f, tmp / f.name)
+        card = build_card(tmp, metrics=metrics, cv_metrics=load_metrics(run_dir, "cv_metrics.json"),
+                          name=args.name or out.name, license=args.license, base_model=args.base_model,
+                          dataset=args.dataset, train_file=args.train_file, repo_id=args.push or str(out))
+        (tmp / "README.md").write_text(card, encoding="utf-8")
+        _check_loads(tmp)
+        if old.exists():
+            shutil.rmtree(old)
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        if old.exists():
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)
+        raise
+
+
+def _check_loads(folder: Path) -> None:
+    """The config and tokenizer load with plain transformers, without remote code."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    AutoConfig.from_pretrained(str(folder), trust_remote_code=False)
+    AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+
+
+def push(folder: Path, repo_id: str, token: str, private: bool) -> str:
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    api.create_repo(repo_id, private=private, exist_ok=True)
+    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, commit_message="Publish model")
+    return str(getattr(info, "commit_url", info))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("run_dir", help="a finished training run (scripts/train.py output_dir)")
+    ap.add_argument("--out", required=True, help="the folder to write (replaced as a whole)")
+    ap.add_argument("--push", metavar="REPO_ID", help="also push to the Hugging Face Hub under this repo id")
+    ap.add_argument("--private", action="store_true", help="create the Hub repo as private")
+    ap.add_argument("--name", help="model name in the card (default: the --out folder name)")
+    ap.add_argument("--license", default="apache-2.0")
+    ap.add_argument("--base-model", help="base model for the card (default: the run's base_model)")
+    ap.add_argument("--dataset", default="arabic-news-seed", help="dataset name for the card's metadata")
+    ap.add_argument("--train-file", help="the training corpus (JSON Lines), for the card's data statistics")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    token = None
+    if args.push:
+        token = hub_token()
+        if not token:
+            print("publish.py: --push needs a Hugging Face token: set HF_TOKEN or run `hf auth login`. "
+                  "Nothing was written.", file=sys.stderr)
+            return 2
+    run_dir, out = Path(args.run_dir), Path(args.out)
+    try:
+        build(run_dir, out, args)
+    except (PublishError, OSError, ValueError) as exc:
+        print(f"publish.py: {exc}", file=sys.stderr)
+        return 1
+    print(f"publish.py: {run_dir} -> {out}", file=sys.stderr)
+    if args.push:
+        try:
+            url = push(out, args.push, token, args.private)
+        except Exception as exc:  # network, permissions, bad repo id: say so, keep the local folder
+            print(f"publish.py: push to {args.push} failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"publish.py: pushed to {url}", file=sys.stderr)
+    return 0
+
+
+def _subject(argv: list[str]) -> str | None:
+    from train.cli import describe_args
+
+    return describe_args(argv, "--out", "--push", "--train-file", positional="run",
+                         takes_value=("--name", "--license", "--base-model", "--dataset"))
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
+    from train.cli import run_main
+
+    return run_main(main, argv, prog="publish.py", subject=_subject)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
