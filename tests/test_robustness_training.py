@@ -175,7 +175,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tiny_model_dir, reference_r
 
 def test_resume_skips_a_checkpoint_cut_off_while_saving(tmp_path):
     """A kill during a save leaves a checkpoint without trainer_state.json: resume uses the one before."""
-    from train.training.token_classification import last_checkpoint
+    from train.training.rundir import last_checkpoint
 
     for step, complete in ((2, True), (4, True), (6, False)):
         ck = tmp_path / f"checkpoint-{step}"

@@ -46,7 +46,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parents[2]
 
-import numpy as np  # noqa: E402
+import numpy as np  # noqa: E402  (after the environment above)
+
+from train.atomic import atomic_write_text  # noqa: E402
 
 NEWS = ROOT.parent / "shared" / "news"
 SEED = ROOT / "data" / "seed.jsonl"
@@ -709,10 +711,7 @@ def _run(args, work: Path, docs, sents, texts, all_texts, source: str, threads: 
     }
     print(table(result))
     if args.json:
-        path = Path(args.json)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(args.json, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return 0
 
 

@@ -30,10 +30,10 @@ import sys
 import time
 from pathlib import Path
 
+from train.formats.gsr import read as read_gsr
+
 ROOT = Path(__file__).resolve().parents[2]
 TYPES = ("ASSAULT", "PROTEST")
-
-from train.formats.gsr import read as read_gsr  # noqa: E402
 
 
 def split_docs(docs: list, dev_share: float) -> tuple[list, list]:

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from train.corpus.document import CorpusError, Document, write_jsonl  # noqa: E402
-from train.corpus.markup import MarkupError, first_difference, parse_markup  # noqa: E402
+from train.corpus.document import CorpusError, Document, write_jsonl
+from train.corpus.markup import MarkupError, first_difference, parse_markup
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,9 +13,9 @@ import argparse
 import sys
 from collections import Counter
 
-from train.corpus.document import SPAN_KINDS, Document, read_jsonl  # noqa: E402
-from train.corpus.schema import SchemaError, load_schema  # noqa: E402
-from train.corpus.text import word_spans  # noqa: E402
+from train.corpus.document import SPAN_KINDS, Document, read_jsonl
+from train.corpus.schema import SchemaError, load_schema
+from train.corpus.text import word_spans
 
 
 def _load_all(files: list[str], schema_path: str | None, extend_sentences: bool = False) -> tuple[list[Document], list, bool]:

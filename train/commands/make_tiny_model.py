@@ -15,6 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from train.atomic import atomic_dir
+
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "data" / "seed.jsonl"
 
 
@@ -66,15 +68,9 @@ def build(out_dir: str | Path, texts: list[str], vocab_size: int = 4000, hidden:
         pad_token_id=tok.pad_token_id,
     )
     model = BertForMaskedLM(config)
-    tmp = out.with_name(out.name + ".partial")
-    import shutil
-
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.replace(out)
+    with atomic_dir(out) as tmp:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
     return out
 
 

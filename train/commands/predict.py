@@ -22,15 +22,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from train.inference.output import (  # noqa: E402
+from train.inference.output import (
     FORMATS,
     RESUMABLE,
     OutputError,
     open_output,
     read_done_ids,
 )
-from train.inference.precision import PRECISIONS  # noqa: E402
-from train.inference.predictor import InputDocument, Predictor, PredictorError, backend_names, peek  # noqa: E402
+from train.inference.precision import PRECISIONS
+from train.inference.predictor import InputDocument, Predictor, PredictorError, backend_names, peek
 
 
 class InputError(ValueError):

@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from train.publishing.model_card import build_card, load_metrics  # noqa: E402
+from train.atomic import atomic_dir
+from train.publishing.model_card import build_card, load_metrics
 
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 KEEP = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
@@ -52,10 +52,7 @@ def build(run_dir: Path, out: Path, args: argparse.Namespace) -> None:
     if metrics is None:
         raise PublishError(f"{run_dir}: no metrics.json; the card's evaluation comes from it")
     files = _files(run_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    old = out.with_name(f".{out.name}.old")
-    try:
+    with atomic_dir(out) as tmp:
         for f in files:
             shutil.copy2(f, tmp / f.name)
         card = build_card(tmp, metrics=metrics, cv_metrics=load_metrics(run_dir, "cv_metrics.json"),
@@ -63,18 +60,6 @@ def build(run_dir: Path, out: Path, args: argparse.Namespace) -> None:
                           dataset=args.dataset, train_file=args.train_file, repo_id=args.push or str(out))
         (tmp / "README.md").write_text(card, encoding="utf-8")
         _check_loads(tmp)
-        if old.exists():
-            shutil.rmtree(old)
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        if old.exists():
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old.exists() and not out.exists():
-            old.rename(out)
-        raise
 
 
 def _check_loads(folder: Path) -> None:

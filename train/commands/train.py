@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
         from train.corpus.document import CorpusError
-        from train.training.token_classification import RunError
+        from train.training.rundir import RunError
 
         if isinstance(exc, (CorpusError, RunError)):
             print(f"error: {exc}", file=sys.stderr)

@@ -9,13 +9,12 @@ in the manner of spaCy's validation messages.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from train.atomic import atomic_write_text
 from train.corpus.schema import Schema, load_schema
 from train.corpus.sentences import split_sentences
 from train.corpus.text import is_word_boundary, is_word_char
@@ -451,21 +450,6 @@ def read_jsonl(path: str | Path, schema: Schema | None = None, strict: bool = Tr
     if strict and any(p.level == "error" for p in problems):
         raise CorpusError(problems)
     return docs, problems
-
-
-def atomic_write_text(path: str | Path, chunks: Iterable[str]) -> None:
-    """Write a file through a temporary sibling and rename it, so nothing is half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_jsonl(path: str | Path, docs: Iterable[Document], schema: Schema | None = None) -> None:

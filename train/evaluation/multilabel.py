@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from train.corpus.document import atomic_write_text
+from train.atomic import atomic_write_text
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:

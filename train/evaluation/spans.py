@@ -18,7 +18,8 @@ from typing import Any
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from train.corpus.document import Span, atomic_write_text
+from train.atomic import atomic_write_text
+from train.corpus.document import Span
 
 SEQEVAL_MODE = "strict"
 SEQEVAL_SCHEME = "IOB2"

@@ -22,7 +22,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from train.corpus.document import Document, atomic_write_text
+from train.atomic import atomic_write_text
+from train.corpus.document import Document
 from train.corpus.schema import Schema
 from train.formats.common import AmbiguousOffsets, ImportReport, SpanCollector, resolve_offsets
 

@@ -38,13 +38,13 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from train.atomic import atomic_write_text
 from train.corpus.document import (
     SPAN_KINDS,
     CorpusError,
     Document,
     Problem,
     Span,
-    atomic_write_text,
     validate_document,
 )
 from train.corpus.schema import Schema

@@ -25,7 +25,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from train.corpus.document import Document, atomic_write_text
+from train.atomic import atomic_write_text
+from train.corpus.document import Document
 from train.corpus.schema import Schema
 from train.formats.common import ImportReport, SpanCollector, read_json, unique_id
 

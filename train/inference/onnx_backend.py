@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from train.atomic import atomic_path
+
 FP32_NAME = "model.onnx"
 INT8_NAME = "model.int8.onnx"
 OPSET = 17
@@ -84,14 +86,12 @@ def export_model(model: Any, path: str | Path, opset: int = OPSET) -> Path:
     example = _example_inputs(model, names)
     axes = {k: {0: "batch", 1: "sequence"} for k in names}
     axes["logits"] = {0: "batch", 1: "sequence"} if example["input_ids"].ndim == 2 and _is_token_model(model) else {0: "batch"}
-    tmp = path.with_name(path.name + ".tmp")
-    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+    with atomic_path(path) as tmp, warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model, (), str(tmp), kwargs=example, input_names=list(names), output_names=["logits"],
             dynamic_axes=axes, opset_version=opset, do_constant_folding=True, dynamo=False,
         )
-    os.replace(tmp, path)
     return path
 
 
@@ -111,17 +111,14 @@ def optimize_bert(path: str | Path, config: Any) -> bool:
         from onnxruntime.transformers.optimizer import optimize_model
     except ImportError:  # pragma: no cover - depends on the onnxruntime build
         return False
-    tmp = path.with_name(path.name + ".opt.tmp")
     try:
-        with _quiet():
+        with atomic_path(path) as tmp, _quiet():
             opt = optimize_model(str(path), model_type="bert", num_heads=int(config.num_attention_heads),
                                  hidden_size=int(config.hidden_size), opt_level=0)
             opt.save_model_to_file(str(tmp))
     except Exception as exc:  # noqa: BLE001 - an optimiser failure must not lose the export
         log.warning("ONNX Runtime BERT fusions skipped: %s", exc)
-        tmp.unlink(missing_ok=True)
         return False
-    os.replace(tmp, path)
     return True
 
 
@@ -131,12 +128,10 @@ def quantize_int8(fp32_path: str | Path, int8_path: str | Path, per_channel: boo
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     int8_path = Path(int8_path)
-    tmp = int8_path.with_name(int8_path.name + ".tmp")
-    with _quiet():
+    with atomic_path(int8_path) as tmp, _quiet():
         quantize_dynamic(str(fp32_path), str(tmp), weight_type=QuantType.QInt8, per_channel=per_channel,
                          # the fused graph's com.microsoft ops defeat ONNX shape inference
                          extra_options={"DefaultTensorType": TensorProto.FLOAT})
-    os.replace(tmp, int8_path)
     return int8_path
 
 

@@ -11,7 +11,6 @@ never sees half a file. An interrupted run leaves ``FILE.part``; ``--resume`` co
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from train.atomic import commit_file
 from train.corpus.document import Document, Span
 
 FORMATS = ("jsonl", "corpus", "conll", "labelstudio", "doccano", "html")
@@ -250,9 +250,7 @@ def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, in
                 fh.write(writer.header())
             yield _Sink(fh, writer)
             fh.write(writer.footer())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, path)
+        commit_file(part, path)
         ok = True
     finally:
         if not ok and fmt not in RESUMABLE:

@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from train.corpus.document import Document, atomic_write_text
+from train.atomic import atomic_write_text, replace_dir
+from train.corpus.document import Document
+from train.training.rundir import prepare_run_dir
 
 FIGURES = ("precision", "recall", "f1")
 
@@ -139,13 +141,7 @@ def run_cross_validation(
     ``<output_dir>.partial`` until every fold and the final model are done, then is renamed.
     Writes ``cv_metrics.json`` and ``cv_report.md``.
     """
-    out = Path(output_dir)
-    part = Path(str(out).rstrip("/") + ".partial")
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} already holds a finished run; set overwrite_output: true or choose another output_dir")
-    if part.exists() and not resume:
-        shutil.rmtree(part)
-    part.mkdir(parents=True, exist_ok=True)
+    part = prepare_run_dir(output_dir, resume, overwrite)
     folds = document_folds(len(docs), method, num_folds, seed)
     fold_metrics, fold_ids = [], []
     for k, held in enumerate(folds):
@@ -166,9 +162,7 @@ def run_cross_validation(
         payload["final_model"] = {"documents": len(docs), "folder": "output_dir (model.safetensors, metrics.json)"}
     atomic_write_text(part / "cv_metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
     atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes, scoring)])
-    if out.exists():
-        shutil.rmtree(out)
-    part.replace(out)
+    replace_dir(part, output_dir)
     return payload
 
 

@@ -445,13 +445,11 @@ def train_sentence_classifier(
         resolve_base_model,
         weights_kwargs,
     )
+    from train.training.rundir import finish_run_dir, last_checkpoint, prepare_run_dir
     from train.training.token_classification import (
         _csv_callback_class,
         auto_precision,
         base_model_record,
-        finish_run_dir,
-        last_checkpoint,
-        prepare_run_dir,
     )
 
     t0 = time.time()
@@ -572,8 +570,8 @@ EVENT_SCORING = (
 
 def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, explicit_keys: set[str] = frozenset()) -> dict[str, Any]:
     """The ``events`` task of ``scripts/train.py``: one run, or cross-validation by document."""
+    from train.atomic import atomic_write_text
     from train.corpus.document import Span as _Span
-    from train.corpus.document import atomic_write_text
     from train.features.sentence_examples import SentenceDatasetStats, build_sentence_examples
     from train.training.arguments import type_list
     from train.training.crossval import run_cross_validation

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from copy import deepcopy
@@ -41,12 +39,9 @@ from train.features.alignment import (
     window_owners,
     word_tags,
 )
+from train.training.rundir import RunError, finish_run_dir, last_checkpoint, prepare_run_dir
 
 log = logging.getLogger(__name__)
-
-
-class RunError(RuntimeError):
-    """A run that cannot start or finish; the message says why."""
 
 
 # --------------------------------------------------------------------------- features
@@ -329,44 +324,6 @@ def final_model_note(training_args) -> str:
     schedule = f"max_steps {steps}" if steps else f"num_train_epochs {training_args.num_train_epochs:g}"
     return (f"Final model: trained on all documents for the configured {schedule}, as each fold was "
             "(the folds have no dev set to choose a best epoch); it is the model saved beside this report.")
-
-
-def partial_dir(output_dir: str | Path) -> Path:
-    return Path(str(Path(output_dir)).rstrip("/") + ".partial")
-
-
-def prepare_run_dir(output_dir: str | Path, resume: bool, overwrite: bool) -> Path:
-    """The ``<output_dir>.partial`` working directory; refuses to clobber a finished run."""
-    out, part = Path(output_dir), partial_dir(output_dir)
-    if out.exists() and not overwrite:
-        raise RunError(f"{out} already holds a finished run; set overwrite_output: true or choose another output_dir")
-    if part.exists() and not resume:
-        shutil.rmtree(part)
-    part.mkdir(parents=True, exist_ok=True)
-    return part
-
-
-def finish_run_dir(part: Path, output_dir: str | Path) -> None:
-    """Drop checkpoints and rename ``<output_dir>.partial`` to ``<output_dir>`` (the run is complete)."""
-    out = Path(output_dir)
-    for ck in part.glob("checkpoint-*"):
-        shutil.rmtree(ck, ignore_errors=True)
-    if out.exists():
-        old = out.with_name(out.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out, old)
-        os.replace(part, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(part, out)
-
-
-def last_checkpoint(part: Path) -> str | None:
-    """The newest complete checkpoint: Trainer writes ``trainer_state.json`` last, so a run
-    killed while saving leaves a folder without it, which is skipped."""
-    cks = [p for p in part.glob("checkpoint-*") if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()]
-    cks.sort(key=lambda p: int(p.name.split("-")[-1]))
-    return str(cks[-1]) if cks else None
 
 
 def run_token_task(
