@@ -28,11 +28,11 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
+from train.benchmark.paths import ROOT, SHARED
+from train.benchmark.report import write_json
 from train.formats.gsr import read as read_gsr
 
-ROOT = Path(__file__).resolve().parents[2]
 TYPES = ("ASSAULT", "PROTEST")
 
 
@@ -94,7 +94,7 @@ def run(cmd: list[str]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--gsr", default=str(ROOT.parent / "shared" / "data" / "PLOVER-Arabic-GSR"))
+    ap.add_argument("--gsr", default=str(SHARED / "data" / "PLOVER-Arabic-GSR"))
     ap.add_argument("--out", default="runs/bench-gsr")
     ap.add_argument("--dev-share", type=float, default=0.2)
     ap.add_argument("--epochs", type=float, default=2)
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         m = json.loads((out / name / "metrics.json").read_text(encoding="utf-8"))
         results[name] = {lab: m["dev"]["per_type"][lab] for lab in TYPES}
         results[name]["runtime_s"] = round(secs, 1)
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_json(out / "results.json", results)
     print("\n| model | train | ASSAULT P / R / F1 | PROTEST P / R / F1 | wall time |\n|---|---|---|---|---:|")
     names = {"tfidf_logreg": ("TF-IDF word+char n-grams, logistic regression", "GSR train"),
              "tiny_gsr": ("tiny BERT, random init", "GSR train"), "tiny_seed_gsr": ("tiny BERT, random init", "seed + GSR train")}
