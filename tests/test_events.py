@@ -12,12 +12,11 @@ from conftest import ROOT, SEED, train_demo
 
 from train.corpus.schema import load_schema
 from train.evaluation.multilabel import multilabel_metrics, render_report
+from train.inference.thresholds import NEVER_THRESHOLD, read_thresholds
 from train.training.event_arguments import EventArguments
 from train.training.sentence_classification import (
-    NEVER_THRESHOLD,
     positive_weights,
     predict_label_sets,
-    read_thresholds,
     tune_thresholds,
 )
 

@@ -36,7 +36,7 @@ def _seed_sentences() -> list[str]:
 @pytest.fixture(scope="module")
 def exported_trained(trained_ner_dir, tmp_path_factory) -> Path:
     """The trained tiny NER model with model.onnx and model.int8.onnx beside it."""
-    from train.inference.onnx_backend import export_dir
+    from train.publishing.onnx_export import export_dir
 
     d = _copy(trained_ner_dir, tmp_path_factory.mktemp("onnx") / "ner")
     export_dir(d)
@@ -62,7 +62,8 @@ def _labels(backend, tok, texts: list[str]) -> np.ndarray:
 
 
 def test_export_writes_fp32_and_int8_a_third_of_the_size(exported_trained):
-    from train.inference.onnx_backend import FP32_NAME, INT8_NAME, file_mb
+    from train.inference.backends import FP32_NAME, INT8_NAME
+    from train.publishing.onnx_export import file_mb
 
     fp32, int8 = exported_trained / FP32_NAME, exported_trained / INT8_NAME
     assert fp32.is_file() and int8.is_file()
@@ -74,7 +75,7 @@ def test_onnx_logits_match_torch_with_padding_and_dynamic_shapes(exported_traine
     import torch
     from transformers import AutoModelForTokenClassification
 
-    from train.inference.onnx_backend import FP32_NAME, OnnxBackend
+    from train.inference.backends import FP32_NAME, OnnxBackend
 
     model = AutoModelForTokenClassification.from_pretrained(str(exported_trained)).eval()
     sess = OnnxBackend(exported_trained / FP32_NAME, model.config)
@@ -97,8 +98,8 @@ def test_label_agreement_fp32_and_int8_on_trained_model(exported_trained):
     """fp32 ONNX agrees with torch on ≥ 99.9% of sub-word labels, int8 with fp32 on ≥ 99%."""
     from transformers import AutoModelForTokenClassification
 
-    from train.inference.onnx_backend import FP32_NAME, INT8_NAME, OnnxBackend
-    from train.inference.predictor import TorchBackend, load_tokenizer
+    from train.features.tokenization import load_tokenizer
+    from train.inference.backends import FP32_NAME, INT8_NAME, OnnxBackend, TorchBackend
 
     tok = load_tokenizer(str(exported_trained))
     model = AutoModelForTokenClassification.from_pretrained(str(exported_trained))
@@ -136,7 +137,8 @@ def test_predictor_onnx_backend_matches_torch_entities(exported_trained):
 
 
 def test_onnx_backend_without_export_says_how(tiny_model_dir, tmp_path):
-    from train.inference.predictor import Predictor, PredictorError
+    from train.inference.backends import PredictorError
+    from train.inference.predictor import Predictor
 
     d = _copy(tiny_model_dir, tmp_path / "m")
     cfg = json.loads((d / "config.json").read_text())
@@ -153,7 +155,7 @@ def test_export_cli_sequence_classifier_and_errors(tiny_model_dir, tmp_path, cap
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from train.inference.onnx_backend import FP32_NAME, INT8_NAME, OnnxBackend
+    from train.inference.backends import FP32_NAME, INT8_NAME, OnnxBackend
 
     d = _copy(tiny_model_dir, tmp_path / "events")
     torch.manual_seed(0)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import build_random_tagger, load_script
 
+from train.inference.backends import PredictorError
 from train.inference.precision import ENV_FLAGS, choose_auto, cpu_flags, parse_flags
-from train.inference.predictor import Predictor, PredictorError, TokenTagger, resolve_precision
+from train.inference.predictor import Predictor, TokenTagger, resolve_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "data" / "seed.jsonl"

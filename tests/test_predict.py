@@ -169,7 +169,7 @@ def test_records_do_not_depend_on_batching(tiny_models):
 
 
 def test_role_grouping():
-    from train.inference.predictor import build_events
+    from train.inference.records import build_events
 
     text = "التقى بوتين وفد ليبيا في موسكو يوم الثلاثاء بحضور وزير."
     ents = []

@@ -203,10 +203,11 @@ def _spy_from_pretrained(monkeypatch) -> list[tuple[str, object]]:
 
 def test_model_folder_with_code_never_runs_it(tagger_dir, tmp_path, monkeypatch):
     """Every loader the project has, pointed at a folder with ``auto_map`` code: the code never runs."""
-    from train.inference.predictor import Predictor, PredictorError
+    from train.inference.backends import PredictorError
+    from train.inference.predictor import Predictor
+    from train.inference.tagging import SpanTagger
     from train.training.arguments import ModelArguments
     from train.training.modeling import load_base_tokenizer, load_token_model
-    from train.training.token_classification import SpanTagger
 
     seen = _spy_from_pretrained(monkeypatch)
     known = _plant_remote_code(tagger_dir, tmp_path / "known")  # model_type bert: loads as plain BERT

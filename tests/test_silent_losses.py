@@ -272,9 +272,9 @@ def _case_build_corpus(mod, tmp, mp):
 
 
 def _case_export_onnx(mod, tmp, mp):
-    import train.inference.onnx_backend
+    import train.publishing.onnx_export
 
-    mp.setattr(train.inference.onnx_backend, "export_dir", _raiser(RuntimeError("exporter failed\nat node 7")))
+    mp.setattr(train.publishing.onnx_export, "export_dir", _raiser(RuntimeError("exporter failed\nat node 7")))
     return [str(tmp)], ["exporter failed … [RuntimeError]", f"model {tmp}"]
 
 

@@ -54,7 +54,7 @@ def test_plain_pipeline_returns_word_boundary_offsets(trained_ner_dir: Path, see
 
 
 def test_span_tagger_matches_gold_on_training_docs(trained_ner_dir: Path, seed_docs):
-    from train.training.token_classification import SpanTagger
+    from train.inference.tagging import SpanTagger
 
     tagger = SpanTagger.from_pretrained(trained_ner_dir, max_seq_length=24, overlap=6)  # forces windows
     pred = tagger.predict_documents(seed_docs)

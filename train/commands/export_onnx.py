@@ -24,8 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-optimize", action="store_true", help="skip ONNX Runtime's BERT fusions")
     args = ap.parse_args(argv)
 
-    from train.inference.onnx_backend import OnnxExportError, export_dir, file_mb
-    from train.inference.predictor import PredictorError
+    from train.inference.backends import PredictorError
+    from train.publishing.onnx_export import OnnxExportError, export_dir, file_mb
 
     for d in args.model_dirs:
         if not Path(d).is_dir():

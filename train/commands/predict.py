@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from train.inference.backends import PredictorError, backend_names
 from train.inference.output import (
     FORMATS,
     RESUMABLE,
@@ -30,7 +31,7 @@ from train.inference.output import (
     read_done_ids,
 )
 from train.inference.precision import PRECISIONS
-from train.inference.predictor import InputDocument, Predictor, PredictorError, backend_names, peek
+from train.inference.predictor import InputDocument, Predictor, peek
 
 
 class InputError(ValueError):

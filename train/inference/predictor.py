@@ -10,41 +10,37 @@ Documents are streamed: they are read in chunks, the sentences of a whole chunk 
 together across documents, and each record is yielded as soon as its chunk is done, so memory
 stays flat over any number of documents. Long sentences go through windows, never truncation.
 
-The forward pass sits behind :class:`Backend`, so that an ONNX Runtime session (issue 8) can
-replace PyTorch without touching the rest: register a factory with :func:`register_backend`.
+The forward pass sits behind :class:`~train.inference.backends.Backend` (PyTorch or ONNX
+Runtime); spans come from :mod:`train.inference.tagging`, event records from
+:mod:`train.inference.records`.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from train.corpus.sentences import split_sentences
 from train.features.windows import CONFIG_KEY, sentence_contexts, sentence_windows
-from train.inference.precision import check_precision, choose_auto, torch_dtype
-
-# Entity labels by event role. A GPE is an actor ("Russia signed") unless the words before it
-# make it a place ("in Moscow"): see :func:`gpe_is_place`.
-ACTOR_LABELS = frozenset({"PERS", "ORG", "NORP", "GPE"})
-PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
-DATE_LABELS = frozenset({"DATE"})
-# Arabic prepositions after which a GPE names where something happened.
-LOCATIVE_WORDS = frozenset({"في", "فى", "إلى", "الى", "إلي", "من", "بمدينة", "مدينة", "داخل", "خارج", "عبر",
-                            "قرب", "نحو", "لدى", "بين", "حول", "شرق", "غرب", "شمال", "جنوب", "وسط", "بعاصمة",
-                            "العاصمة", "عاصمة", "وفي", "وإلى", "ومن"})
-
-MODEL_WEIGHTS = "model.safetensors"
-
-
-class PredictorError(RuntimeError):
-    """A model or input that the predictor cannot use; the message says why."""
+from train.inference.backends import (
+    Backend,
+    PredictorError,
+    TorchBackend,
+    default_device,
+    load_config,
+    load_model,
+    make_backend,
+    model_task,
+    pad_batch,
+)
+from train.inference.precision import check_precision, choose_auto
+from train.inference.records import build_events, span_record
+from train.inference.tagging import SpanTagger, softmax
+from train.inference.thresholds import read_thresholds
 
 
 @dataclass
@@ -54,171 +50,6 @@ class InputDocument:
     id: str
     text: str
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------- backends
-
-
-class Backend(Protocol):
-    """One model's forward pass: a padded batch of encoded inputs in, logits out.
-
-    ``features`` holds ``input_ids``, ``attention_mask`` and (when the model uses them)
-    ``token_type_ids`` as int64 arrays of shape ``(batch, seq)``. The result is a float32
-    array: ``(batch, seq, labels)`` for token classification, ``(batch, labels)`` for
-    sequence classification. Everything else (tokenisation, windows, spans) is shared.
-    """
-
-    config: Any
-    input_names: tuple[str, ...]
-
-    def __call__(self, features: Mapping[str, np.ndarray]) -> np.ndarray: ...
-
-
-BackendFactory = Callable[[str, str, Any, "str | None"], Backend]
-_BACKENDS: dict[str, BackendFactory] = {}
-
-
-def register_backend(name: str, factory: BackendFactory) -> None:
-    """Make ``--backend NAME`` available. ``factory(model_dir, task, config, device)``.
-
-    ``task`` is ``"token-classification"`` or ``"text-classification"``; ``config`` is the
-    model's loaded ``PretrainedConfig`` (labels, thresholds).
-    """
-    _BACKENDS[name] = factory
-
-
-def backend_names() -> list[str]:
-    """Registered backends, plus ``onnx`` (registered when :mod:`train.inference.onnx_backend` loads)."""
-    return sorted(set(_BACKENDS) | {"onnx", "onnx-int8", "onnx-fp32"})
-
-
-def default_device() -> str:
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-class TorchBackend:
-    """PyTorch forward pass under ``inference_mode``, on the GPU when there is one.
-
-    ``precision`` ``bf16`` or ``fp16`` casts the weights (half the memory traffic, native
-    matrix units where the hardware has them); logits always come back as float32, so the
-    softmax and decoding after it stay in full precision.
-    """
-
-    def __init__(self, model: Any, device: str | None = None, precision: str = "fp32"):
-        import torch
-
-        self.device = device or default_device()
-        dtype = torch_dtype(precision)
-        self.precision = precision if dtype is not None else "fp32"
-        self.model = (model.to(self.device, dtype=dtype) if dtype is not None else model.to(self.device)).eval()
-        self.config = model.config
-        names = ["input_ids", "attention_mask"]
-        if getattr(model.config, "type_vocab_size", 0) and "token_type_ids" in _forward_params(model):
-            names.append("token_type_ids")
-        self.input_names = tuple(names)
-        self._torch = torch
-
-    def __call__(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
-        torch = self._torch
-        with torch.inference_mode():
-            batch = {k: torch.as_tensor(features[k], device=self.device) for k in self.input_names if k in features}
-            logits = self.model(**batch).logits
-            return logits.float().cpu().numpy()
-
-
-def _forward_params(model: Any) -> set[str]:
-    import inspect
-
-    return set(inspect.signature(model.forward).parameters)
-
-
-def _torch_factory(model_dir: str, task: str, config: Any, device: str | None) -> Backend:
-    return TorchBackend(load_model(model_dir, task, config), device)
-
-
-register_backend("torch", _torch_factory)
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def load_model(name_or_path: str, task: str, config: Any = None, allow_pickle: bool = False) -> Any:
-    """Load weights from safetensors only (pickles with ``allow_pickle``), never running code shipped with the model."""
-    from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
-
-    cls = AutoModelForTokenClassification if task == "token-classification" else AutoModelForSequenceClassification
-    local = Path(name_or_path)
-    use_safetensors = True
-    if local.is_dir() and not (local / MODEL_WEIGHTS).is_file() and not any(local.glob("model-*.safetensors")):
-        pickles = sorted(p.name for p in local.iterdir() if p.suffix in (".bin", ".pt", ".pth"))
-        if not (pickles and allow_pickle):
-            hint = (f" It holds only pickle weights ({', '.join(pickles)}), which can run arbitrary code when loaded:"
-                    " convert them to safetensors, or pass --allow-pickle if you trust the source.") if pickles else ""
-            raise PredictorError(f"{name_or_path}: no {MODEL_WEIGHTS} in this folder; only safetensors weights are loaded.{hint}")
-        use_safetensors = False
-    # Never ask the Hub's conversion service for safetensors behind the user's back.
-    os.environ["DISABLE_SAFETENSORS_CONVERSION"] = "1"
-    kwargs: dict[str, Any] = {"use_safetensors": use_safetensors, "weights_only": True, "trust_remote_code": False}
-    if config is not None:
-        kwargs["config"] = config
-    try:
-        return cls.from_pretrained(str(name_or_path), **kwargs)
-    except OSError as exc:
-        raise PredictorError(f"cannot load {task} model {name_or_path!r}: {exc}") from None
-
-
-def load_config(name_or_path: str) -> Any:
-    from transformers import AutoConfig
-
-    try:
-        return AutoConfig.from_pretrained(str(name_or_path), trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise PredictorError(f"cannot load the model configuration of {name_or_path!r}: {exc}") from None
-
-
-def load_tokenizer(name_or_path: str) -> Any:
-    from transformers import AutoTokenizer
-
-    try:
-        tok = AutoTokenizer.from_pretrained(str(name_or_path), trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise PredictorError(f"cannot load the tokenizer of {name_or_path!r}: {exc}") from None
-    if not getattr(tok, "is_fast", False):
-        raise PredictorError(f"{name_or_path}: a fast tokenizer (tokenizer.json) is needed for character offsets")
-    return tok
-
-
-def model_task(config: Any) -> str:
-    """``token-classification`` or ``text-classification``, from the saved architecture."""
-    arch = " ".join(getattr(config, "architectures", None) or [])
-    if "TokenClassification" in arch:
-        return "token-classification"
-    if "SequenceClassification" in arch:
-        return "text-classification"
-    raise PredictorError(f"cannot tell the task of a model with architectures {arch or 'unknown'!r}")
-
-
-# --------------------------------------------------------------------------- models
-
-
-def _pad(rows: Sequence[Sequence[int]], value: int) -> np.ndarray:
-    width = max(len(r) for r in rows)
-    out = np.full((len(rows), width), value, dtype=np.int64)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = r
-    return out
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    x = x - x.max(axis=-1, keepdims=True)
-    e = np.exp(x)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -238,20 +69,12 @@ class _Model:
         task = model_task(self.config)
         if task != self.task:
             raise PredictorError(f"{self.name}: a {task} model, but a {self.task} model is needed here")
-        self.tokenizer = load_tokenizer(self.name)
-        if backend not in _BACKENDS and backend.startswith("onnx"):
-            try:
-                from train.inference import onnx_backend  # noqa: F401  (registers the onnx backends)
-            except ImportError:
-                pass
-        if backend not in _BACKENDS:
-            hint = " (export it first: scripts/export_onnx.py MODEL_DIR)" if backend == "onnx" else ""
-            raise PredictorError(f"backend {backend!r} is not available{hint}; available: {', '.join(sorted(_BACKENDS))}")
+        self.tokenizer = _load_tokenizer(self.name)
         if backend == "torch" and (allow_pickle or precision != "fp32"):  # pickles: torch only
             model = load_model(self.name, self.task, self.config, allow_pickle=allow_pickle)
             self.backend: Backend = TorchBackend(model, device, precision)
         else:
-            self.backend = _BACKENDS[backend](self.name, self.task, self.config, device)
+            self.backend = make_backend(backend, self.name, self.task, self.config, device)
         self.batch_size = batch_size
         limit = getattr(self.config, "max_position_embeddings", 512) or 512
         tok_limit = getattr(self.tokenizer, "model_max_length", limit) or limit
@@ -265,64 +88,21 @@ class _Model:
         pad_id = self.tokenizer.pad_token_id or 0
         for b in range(0, len(order), self.batch_size):
             idx = order[b : b + self.batch_size]
-            feats = {"input_ids": _pad([rows[i]["input_ids"] for i in idx], pad_id),
-                     "attention_mask": _pad([[1] * len(rows[i]["input_ids"]) for i in idx], 0)}
-            if "token_type_ids" in self.backend.input_names:
-                feats["token_type_ids"] = _pad([rows[i].get("token_type_ids") or [0] * len(rows[i]["input_ids"]) for i in idx], 0)
-            logits = self.backend(feats)
+            logits = self.backend(pad_batch([rows[i]["input_ids"] for i in idx], pad_id,
+                                            [rows[i].get("token_type_ids") for i in idx]))
             for j, i in enumerate(idx):
                 out[i] = logits[j, : len(rows[i]["input_ids"])] if logits.ndim == 3 else logits[j]
         return out
 
 
-class _BackendAsModel:
-    """Looks like a PyTorch token-classification model to :class:`SpanTagger`, runs a :class:`Backend`.
-
-    It also keeps the softmax of each window it runs, keyed by the window's sub-word ids, so
-    that entity scores come from the very forward pass that chose the tags.
-    """
-
-    def __init__(self, backend: Backend):
-        self.backend = backend
-        self.config = backend.config
-        self.probs: dict[bytes, np.ndarray] = {}
-
-    def eval(self) -> _BackendAsModel:
-        return self
-
-    def to(self, device: Any) -> _BackendAsModel:
-        return self
-
-    def parameters(self) -> Iterator[Any]:
-        import torch
-
-        yield torch.zeros(1)  # inputs stay on the CPU; the backend places them itself
-
-    def __call__(self, input_ids: Any, attention_mask: Any, **_: Any) -> Any:
-        import torch
-
-        ids = input_ids.cpu().numpy()
-        mask = attention_mask.cpu().numpy()
-        feats = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        logits = self.backend(feats)
-        probs = _softmax(logits)
-        for r in range(len(ids)):
-            n = int(mask[r].sum())
-            self.probs[ids[r, :n].tobytes()] = probs[r, :n]
-        return SimpleNamespace(logits=torch.from_numpy(logits))
-
-
 class TokenTagger(_Model):
-    """NER or event-trigger tagging through the NER module's :class:`SpanTagger` (windows included)."""
+    """NER or event-trigger tagging through :class:`~train.inference.tagging.SpanTagger` (windows included)."""
 
     task = "token-classification"
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        from train.training.token_classification import SpanTagger
-
-        self._shim = _BackendAsModel(self.backend)
-        self.span_tagger = SpanTagger(self._shim, self.tokenizer, max_seq_length=self.max_length,
+        self.span_tagger = SpanTagger(self.backend, self.tokenizer, max_seq_length=self.max_length,
                                       batch_size=self.batch_size)
 
     def tag(self, texts: Sequence[str]) -> list[list[dict[str, Any]]]:
@@ -330,69 +110,8 @@ class TokenTagger(_Model):
         return [spans[0] for spans in self.tag_documents([(t, [(0, len(t))]) for t in texts])]
 
     def tag_documents(self, docs: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[list[dict[str, Any]]]]:
-        """For each ``(text, sentence bounds)``: per sentence, spans with offsets into ``text``.
-
-        Each document is tokenised once; the sentences of all documents are batched together.
-        An entity's score is the mean over its words of the probability of the word's tag.
-        """
-        from train.corpus.text import snap_to_words
-        from train.features.alignment import (
-            build_features,
-            encode_spans_of_text,
-            tags_to_word_spans,
-            window_owners,
-        )
-
-        sents = []
-        for k, (text, bounds) in enumerate(docs):
-            sents += encode_spans_of_text(self.tokenizer, text, list(bounds), doc_index=k)
-        if not sents:
-            return [[[] for _ in bounds] for _, bounds in docs]
-        self._shim.probs.clear()
-        tags = self.span_tagger.tag_sentences(sents)
-        st = self.span_tagger
-        feats = build_features(sents, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id,
-                               st.max_seq_length, st.overlap)
-        by_sent: dict[int, list[tuple[int, int]]] = {}
-        for f in feats:
-            by_sent.setdefault(f.sentence, []).append((f.word_lo, f.word_hi))
-        scores = [np.zeros(x.num_words, dtype=np.float64) for x in sents]
-        for f in feats:
-            probs = self._shim.probs[np.asarray(f.input_ids, dtype=np.int64).tobytes()]
-            got = probs[f.word_positions].max(axis=-1)
-            windows = by_sent[f.sentence]
-            if len(windows) > 1:
-                own = window_owners(windows, sents[f.sentence].num_words)[f.word_lo : f.word_hi] == f.window
-                scores[f.sentence][f.word_lo : f.word_hi][own] = got[own]
-            else:
-                scores[f.sentence][f.word_lo : f.word_hi] = got
-        self._shim.probs.clear()
-        out: list[list[list[dict[str, Any]]]] = [[] for _ in docs]
-        for sent, tag, score in zip(sents, tags, scores):
-            text = docs[sent.doc_index][0]
-            spans = []
-            for lo, hi, typ in tags_to_word_spans(tag):
-                snapped = snap_to_words(text, int(sent.word_starts[lo]), int(sent.word_ends[hi - 1]))
-                if snapped is not None:
-                    spans.append({"start": snapped[0], "end": snapped[1], "label": typ,
-                                  "score": float(score[lo:hi].mean())})
-            out[sent.doc_index].append(_no_overlaps(spans))
-        # sentences without words (only punctuation) were still encoded; keep one list per bound
-        for k, (_, bounds) in enumerate(docs):
-            assert len(out[k]) == len(bounds)
-        return out
-
-
-def _no_overlaps(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge spans that snapping to whole words made overlap (same label), else keep the first."""
-    out: list[dict[str, Any]] = []
-    for sp in sorted(spans, key=lambda x: (x["start"], x["end"])):
-        if out and sp["start"] < out[-1]["end"]:
-            if sp["label"] == out[-1]["label"]:
-                out[-1]["end"] = max(out[-1]["end"], sp["end"])
-            continue
-        out.append(sp)
-    return out
+        """For each ``(text, sentence bounds)``: per sentence, spans with offsets into ``text``."""
+        return self.span_tagger.scored_spans(docs)
 
 
 class SentenceClassifier(_Model):
@@ -415,25 +134,8 @@ class SentenceClassifier(_Model):
         return sentence_contexts(text, sentences, self.context)
 
     def thresholds(self) -> dict[str, float]:
-        """Per-label decision threshold; labels never seen in training are never predicted."""
-        cfg = self.config
-        labels = [self.id2label[i] for i in sorted(self.id2label)]
-        glob = getattr(cfg, "threshold", None)
-        per = getattr(cfg, "thresholds", None)
-        out: dict[str, float] = {}
-        for lab in labels:
-            if isinstance(per, Mapping) and lab in per:
-                out[lab] = float(per[lab])
-            elif isinstance(per, (int, float)):
-                out[lab] = float(per)
-            elif isinstance(glob, (int, float)):
-                out[lab] = float(glob)
-            else:
-                out[lab] = 0.5
-        for lab in getattr(cfg, "untrained_labels", None) or []:
-            if lab in out:
-                out[lab] = float("inf")
-        return out
+        """Per-label decision threshold (:func:`~train.inference.thresholds.read_thresholds`)."""
+        return read_thresholds(self.config)
 
     def classify(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> list[list[dict[str, Any]]]:
         """Event types ``{label, score}`` over their thresholds, per text, best first.
@@ -467,66 +169,8 @@ class SentenceClassifier(_Model):
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:
         if getattr(self.config, "problem_type", None) == "single_label_classification":
-            return _softmax(logits)
+            return softmax(logits)
         return _sigmoid(logits)
-
-
-# --------------------------------------------------------------------------- records
-
-
-def _span_record(text: str, span: Mapping[str, Any]) -> dict[str, Any]:
-    a, b = int(span["start"]), int(span["end"])
-    return {"start": a, "end": b, "label": span["label"], "text": text[a:b], "score": round(float(span["score"]), 4)}
-
-
-def gpe_is_place(text: str, start: int) -> bool:
-    """Whether the GPE at ``start`` follows a locative word ("في", "إلى", ...)."""
-    before = text[max(0, start - 30) : start].split()
-    return bool(before) and before[-1] in LOCATIVE_WORDS
-
-
-def group_by_role(text: str, entities: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Entities of one sentence as event arguments: actors, places, dates and others."""
-    roles: dict[str, list[dict[str, Any]]] = {"actors": [], "places": [], "dates": [], "others": []}
-    for e in entities:
-        item = {k: e[k] for k in ("start", "end", "label", "text")}
-        lab = e["label"]
-        if lab == "GPE":
-            roles["places" if gpe_is_place(text, e["start"]) else "actors"].append(item)
-        elif lab in ACTOR_LABELS:
-            roles["actors"].append(item)
-        elif lab in PLACE_LABELS:
-            roles["places"].append(item)
-        elif lab in DATE_LABELS:
-            roles["dates"].append(item)
-        else:
-            roles["others"].append(item)
-    return roles
-
-
-def build_events(text: str, sentences: list[dict[str, Any]], entities: list[dict[str, Any]],
-                 have_classifier: bool) -> list[dict[str, Any]]:
-    """One event per predicted type in a sentence, with its best trigger and role-grouped entities.
-
-    With a sentence classifier, its types are the events and a trigger of the same type is
-    attached when the tagger found one. With only a trigger tagger, each trigger is an event.
-    """
-    events: list[dict[str, Any]] = []
-    ents = sorted(entities, key=lambda e: e["start"])
-    for k, s in enumerate(sentences):
-        inside = [e for e in ents if s["start"] <= e["start"] and e["end"] <= s["end"]]
-        roles = group_by_role(text, inside)
-        if have_classifier:
-            found = [(t["label"], t["score"]) for t in s.get("event_types", [])]
-            for label, score in found:
-                same = [t for t in s.get("triggers", []) if t["label"] == label]
-                trig = max(same, key=lambda t: t["score"]) if same else None
-                events.append({"type": label, "score": score, "sentence": k,
-                               "trigger": dict(trig) if trig else None, **roles})
-        else:
-            for t in s.get("triggers", []):
-                events.append({"type": t["label"], "score": t["score"], "sentence": k, "trigger": dict(t), **roles})
-    return events
 
 
 class Predictor:
@@ -605,12 +249,12 @@ class Predictor:
             sentences: list[dict[str, Any]] = []
             for a, b in sents:
                 if ner is not None:
-                    entities += [_span_record(doc.text, s) for s in ner[k]]
+                    entities += [span_record(doc.text, s) for s in ner[k]]
                 sent: dict[str, Any] = {"start": a, "end": b}
                 if types is not None:
                     sent["event_types"] = [{"label": t["label"], "score": round(t["score"], 4)} for t in types[k]]
                 if trig is not None:
-                    sent["triggers"] = [_span_record(doc.text, s) for s in trig[k]]
+                    sent["triggers"] = [span_record(doc.text, s) for s in trig[k]]
                 sentences.append(sent)
                 k += 1
             events = build_events(doc.text, sentences, entities, have_classifier=types is not None)
@@ -658,3 +302,18 @@ def peek(it: Iterable[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
     it = iter(it)
     head = list(itertools.islice(it, n))
     return head, itertools.chain(head, it)
+
+
+def _load_tokenizer(name: str) -> Any:
+    """The project's tokenizer loader, its errors as :class:`PredictorError`.
+
+    ``allow_lossy``: the model was trained with whatever its saved tokenizer does.
+    """
+    from train.features.tokenization import load_tokenizer
+
+    try:
+        return load_tokenizer(name, allow_lossy=True)
+    except TypeError:
+        raise PredictorError(f"{name}: a fast tokenizer (tokenizer.json) is needed for character offsets") from None
+    except (OSError, ValueError) as exc:
+        raise PredictorError(f"cannot load the tokenizer of {name!r}: {exc}") from None

@@ -32,11 +32,11 @@ from torch.nn import functional as F
 from train.evaluation.multilabel import multilabel_metrics, render_report, write_reports
 from train.features.sentence_examples import SentenceExample, target_matrix
 from train.features.windows import CONFIG_KEY, sentence_windows
+from train.inference.thresholds import NEVER_THRESHOLD
 from train.training.event_arguments import EventArguments
 
 logger = logging.getLogger(__name__)
 
-NEVER_THRESHOLD = 2.0  # above any probability: the type is never predicted
 MASKED_BIAS = -30.0  # sigmoid(-30) ≈ 1e-13, for output units of untrained types
 THRESHOLDS_NOTE = (
     "Predict a label when its sigmoid score >= thresholds[label]. Thresholds were tuned on dev data "
@@ -273,12 +273,6 @@ def store_thresholds(model: Any, thresholds: dict[str, float], strategy: str, un
     model.config.threshold_strategy = strategy
     model.config.untrained_labels = list(untrained)
     model.config.thresholds_note = THRESHOLDS_NOTE
-
-
-def read_thresholds(config: Any) -> dict[str, float]:
-    """Thresholds from a loaded config; 0.5 for every label if the model carries none."""
-    th = getattr(config, "thresholds", None) or {}
-    return {lab: float(th.get(lab, 0.5)) for lab in config.id2label.values()}
 
 
 try:

@@ -3,8 +3,8 @@
 Three parts:
 
 * :func:`make_features`: documents → word IOB2 → sub-word labels in word windows;
-* :class:`SpanTagger`: the inference half (model + tokenizer → character spans), batched,
-  sorted by length, padded per batch, windows merged; reused by prediction and benchmarks;
+* :func:`evaluate_documents`: the trained model's spans, through inference's
+  :class:`~train.inference.tagging.SpanTagger` (the predictor's own code), scored with seqeval;
 * :func:`run_token_task`: train with ``Trainer`` (best checkpoint by dev entity F1, early
   stopping, TensorBoard + CSV logs), evaluate, write model, reports and predictions. It
   trains into ``<output_dir>.partial`` and renames it to ``<output_dir>`` only at the end.
@@ -15,17 +15,14 @@ from __future__ import annotations
 import csv
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from train.corpus.document import CorpusError, Document, Span, write_jsonl
 from train.corpus.schema import Schema, load_schema
-from train.corpus.sentences import split_sentences
 from train.evaluation.spans import seqeval_metrics, type_confusion, write_reports
 from train.features.alignment import (
     IGNORE_INDEX,
@@ -33,12 +30,11 @@ from train.features.alignment import (
     build_features,
     document_sentences,
     encode_documents,
-    encode_spans_of_text,
-    spans_from_tags,
     tag_names,
-    window_owners,
     word_tags,
 )
+from train.inference.backends import TorchBackend
+from train.inference.tagging import SpanTagger
 from train.training.rundir import RunError, finish_run_dir, last_checkpoint, prepare_run_dir
 
 log = logging.getLogger(__name__)
@@ -95,115 +91,6 @@ def make_features(
         b_to_i=task.b_to_i(),
     )
     return [{"input_ids": f.input_ids, "labels": f.labels} for f in feats]
-
-
-# --------------------------------------------------------------------------- inference
-
-
-class SpanTagger:
-    """Model + tokenizer → character spans, for documents, sentences or raw texts.
-
-    Windows are sorted by length and batched with padding per batch; each word takes the
-    prediction of its first sub-word from the window that owns it (overlaps are split at
-    their middle).
-    """
-
-    def __init__(self, model, tokenizer, max_seq_length: int | None = None, overlap: int = 64, batch_size: int = 32, device: str | None = None):
-        import torch
-
-        self.model = model.eval()
-        self.tokenizer = tokenizer
-        id2label = model.config.id2label
-        self.tags = [id2label[i] for i in range(len(id2label))]
-        limit = getattr(model.config, "max_position_embeddings", 512) or 512
-        self.max_seq_length = min(max_seq_length or limit, limit)
-        self.overlap = overlap
-        self.batch_size = batch_size
-        self.device = torch.device(device) if device else next(model.parameters()).device
-        if self.device != next(model.parameters()).device:
-            self.model.to(self.device)
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path, **kwargs) -> SpanTagger:
-        from transformers import AutoModelForTokenClassification
-
-        from train.features.tokenization import load_tokenizer
-
-        model = AutoModelForTokenClassification.from_pretrained(str(path), use_safetensors=True, trust_remote_code=False)
-        return cls(model, load_tokenizer(path), **kwargs)
-
-    def tag_sentences(self, sents: Sequence[EncodedSentence]) -> list[list[str]]:
-        """Word IOB2 tags (as predicted, not repaired) of every sentence."""
-        import torch
-
-        feats = build_features(sents, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.max_seq_length, self.overlap)
-        word_pred = [np.zeros(s.num_words, dtype=np.int64) for s in sents]
-        by_sent: dict[int, list[tuple[int, int]]] = {}
-        for f in feats:
-            by_sent.setdefault(f.sentence, []).append((f.word_lo, f.word_hi))
-        owners = {s: window_owners(w, sents[s].num_words) for s, w in by_sent.items() if len(w) > 1}
-        order = sorted(range(len(feats)), key=lambda i: len(feats[i].input_ids))
-        pad = self.tokenizer.pad_token_id or 0
-        with torch.inference_mode():
-            for idx in self._batches(order, [len(f.input_ids) for f in feats]):
-                width = max(len(feats[i].input_ids) for i in idx)
-                ids = np.full((len(idx), width), pad, dtype=np.int64)
-                mask = np.zeros((len(idx), width), dtype=np.int64)
-                for r, i in enumerate(idx):
-                    n = len(feats[i].input_ids)
-                    ids[r, :n] = feats[i].input_ids
-                    mask[r, :n] = 1
-                logits = self.model(
-                    input_ids=torch.from_numpy(ids).to(self.device), attention_mask=torch.from_numpy(mask).to(self.device)
-                ).logits
-                best = logits.argmax(-1).cpu().numpy()
-                for r, i in enumerate(idx):
-                    f = feats[i]
-                    s = f.sentence
-                    got = best[r, f.word_positions]
-                    if s in owners:
-                        own = owners[s][f.word_lo : f.word_hi] == f.window
-                        word_pred[s][f.word_lo : f.word_hi][own] = got[own]
-                    else:
-                        word_pred[s][f.word_lo : f.word_hi] = got
-        return [[self.tags[k] for k in p] for p in word_pred]
-
-    def _batches(self, order: Sequence[int], lengths: Sequence[int], max_waste: float = 0.05) -> Iterator[list[int]]:
-        """Consecutive slices of ``order`` (sorted by length) of at most ``batch_size`` windows,
-        cut early where padding would exceed ``max_waste`` of the batch: among the few long
-        sentences the lengths spread out, and one 104-sub-word window would otherwise pad 31
-        windows of 60 (issue 8: padding fell from 17% to 5% of the positions on the news sentences)."""
-        b = 0
-        while b < len(order):
-            n, real = 1, lengths[order[b]]
-            while n < self.batch_size and b + n < len(order):
-                width = lengths[order[b + n]]
-                pads = (n + 1) * width - real - width
-                if pads > max(max_waste * (real + width), 32):  # a few pads are cheaper than a batch
-                    break
-                real += width
-                n += 1
-            yield list(order[b : b + n])
-            b += n
-
-    def predict_documents(self, docs: Sequence[Document]) -> list[list[Span]]:
-        """Spans of every document, from its stored sentences (or the project's splitter)."""
-        sents = encode_documents(self.tokenizer, docs)
-        out: list[list[Span]] = [[] for _ in docs]
-        for s, tags in zip(sents, self.tag_sentences(sents)):
-            out[s.doc_index] += spans_from_tags(docs[s.doc_index].text, s, tags)
-        return out
-
-    def predict_texts(self, texts: Sequence[str], split: bool = True) -> list[list[Span]]:
-        """Spans of raw texts (split into sentences by the project's splitter unless ``split`` is off)."""
-        sents: list[EncodedSentence] = []
-        for i, t in enumerate(texts):
-            bounds = [(s.start, s.end) for s in split_sentences(t)] if split else [(0, len(t))]
-            sents += encode_spans_of_text(self.tokenizer, t, bounds, doc_index=i)
-        out: list[list[Span]] = [[] for _ in texts]
-        for s, tags in zip(sents, self.tag_sentences(sents)):
-            out[s.doc_index] += spans_from_tags(texts[s.doc_index], s, tags)
-        return out
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -395,7 +282,10 @@ def run_token_task(
 
     splits: dict[str, dict[str, Any]] = {}
     if trainer.is_world_process_zero():
-        tagger = SpanTagger(trainer.model, tokenizer, max_seq_length=max_len, overlap=model_args.window_overlap, batch_size=model_args.inference_batch_size)
+        # The model stays on the device it trained on.
+        backend = TorchBackend(trainer.model, str(next(trainer.model.parameters()).device))
+        tagger = SpanTagger(backend, tokenizer, max_seq_length=max_len, overlap=model_args.window_overlap,
+                            batch_size=model_args.inference_batch_size)
         schema = task_schema(task, load_schema(data_args.schema_path))
         for name, docs in (("dev", dev_docs), ("test", test_docs)):
             if not docs:

@@ -1,11 +1,11 @@
-"""ONNX Runtime: export a saved model to ONNX, quantise it to int8, and run it as a predictor backend.
+"""Export a saved model to ONNX and quantise it to int8, for the ONNX Runtime backend.
 
 Why: on a laptop CPU the int8 dynamically quantised graph is the fastest way to run BERT
 (MatMul/Attention/Gather weights in int8, activations quantised per batch on the fly), and
 it is a quarter of the size on disk. The export keeps the exact interface of the PyTorch
 path: ``input_ids``, ``attention_mask`` (and ``token_type_ids``) as int64 ``(batch, seq)``
-in, float32 ``logits`` out, with dynamic batch and sequence axes. So tokenisation, windows
-and spans stay shared with the torch path (:mod:`train.inference.predictor`).
+in, float32 ``logits`` out, with dynamic batch and sequence axes, so
+:class:`train.inference.backends.OnnxBackend` runs it in place of PyTorch.
 
 Files, beside the model's ``model.safetensors``:
 
@@ -13,38 +13,33 @@ Files, beside the model's ``model.safetensors``:
   (fused attention, skip-layer-norm, GELU) when they apply;
 * ``model.int8.onnx``: that graph, dynamically quantised to int8 with
   :func:`onnxruntime.quantization.quantize_dynamic`.
-
-Importing this module registers the backends ``onnx`` (int8 when present, else fp32) and
-``onnx-fp32`` with :func:`train.inference.predictor.register_backend`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from train.atomic import atomic_path
+from train.inference.backends import (
+    FP32_NAME,
+    INT8_NAME,
+    OnnxBackend,
+    OnnxExportError,
+    load_config,
+    load_model,
+    model_input_names,
+    model_task,
+)
 
-FP32_NAME = "model.onnx"
-INT8_NAME = "model.int8.onnx"
 OPSET = 17
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 log = logging.getLogger(__name__)
-
-
-class OnnxExportError(RuntimeError):
-    """A model that cannot be exported, or an ONNX file that cannot be used."""
-
-
-# --------------------------------------------------------------------------- export
 
 
 def _example_inputs(model: Any, input_names: tuple[str, ...]) -> dict[str, Any]:
@@ -62,16 +57,6 @@ def _example_inputs(model: Any, input_names: tuple[str, ...]) -> dict[str, Any]:
     return {k: feats[k] for k in input_names}
 
 
-def _model_inputs(model: Any) -> tuple[str, ...]:
-    import inspect
-
-    params = set(inspect.signature(model.forward).parameters)
-    names = ["input_ids", "attention_mask"]
-    if getattr(model.config, "type_vocab_size", 0) and "token_type_ids" in params:
-        names.append("token_type_ids")
-    return tuple(names)
-
-
 def export_model(model: Any, path: str | Path, opset: int = OPSET) -> Path:
     """Export a loaded transformers classification model to ``path`` (fp32, dynamic axes).
 
@@ -82,7 +67,7 @@ def export_model(model: Any, path: str | Path, opset: int = OPSET) -> Path:
 
     path = Path(path)
     model = model.eval().float().to("cpu")
-    names = _model_inputs(model)
+    names = model_input_names(model)
     example = _example_inputs(model, names)
     axes = {k: {0: "batch", 1: "sequence"} for k in names}
     axes["logits"] = {0: "batch", 1: "sequence"} if example["input_ids"].ndim == 2 and _is_token_model(model) else {0: "batch"}
@@ -156,8 +141,6 @@ def export_dir(model_dir: str | Path, quantize: bool = True, optimize: bool = Tr
     With ``check``, the fp32 graph's logits are compared with PyTorch's on a padded batch,
     so a broken export fails here rather than in predictions.
     """
-    from train.inference.predictor import load_config, load_model, model_task
-
     model_dir = Path(model_dir)
     config = load_config(str(model_dir))
     model = load_model(str(model_dir), model_task(config), config)
@@ -177,7 +160,7 @@ def check_export(model: Any, path: str | Path) -> float:
     """Largest absolute logit difference between PyTorch and ONNX Runtime on a padded batch."""
     import torch
 
-    names = _model_inputs(model)
+    names = model_input_names(model)
     gen = torch.Generator().manual_seed(0)
     vocab = int(model.config.vocab_size)
     ids = torch.randint(5, vocab, (3, 13), generator=gen)
@@ -193,91 +176,6 @@ def check_export(model: Any, path: str | Path) -> float:
         m = mask.numpy().astype(bool)
         return float(np.abs(ref[m] - got[m]).max())
     return float(np.abs(ref - got).max())
-
-
-# --------------------------------------------------------------------------- runtime
-
-
-def default_threads() -> int:
-    """All physical cores, as torch uses them (``torch.get_num_threads``) when torch is loaded."""
-    try:
-        import torch
-
-        return max(1, torch.get_num_threads())
-    except ImportError:  # pragma: no cover
-        return max(1, os.cpu_count() or 1)
-
-
-class OnnxBackend:
-    """An ONNX Runtime session with the predictor's :class:`~train.inference.predictor.Backend` interface.
-
-    ``backend(features) -> logits``: int64 ``(batch, seq)`` arrays in, float32 logits out,
-    exactly what :class:`~train.inference.predictor.TorchBackend` returns.
-    """
-
-    def __init__(self, path: str | Path, config: Any = None, threads: int | None = None):
-        import onnxruntime as ort
-
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise OnnxExportError(f"{self.path}: no ONNX model here; export one with scripts/export_onnx.py MODEL_DIR")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or default_threads()
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(self.path), sess_options=opts, providers=["CPUExecutionProvider"])
-        self.input_names = tuple(i.name for i in self.session.get_inputs())
-        self.config = config
-        self.precision = "int8" if self.path.name == INT8_NAME else "fp32"
-
-    def __call__(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
-        feeds = {}
-        for name in self.input_names:
-            if name in features:
-                feeds[name] = np.ascontiguousarray(features[name], dtype=np.int64)
-            elif name == "token_type_ids":
-                feeds[name] = np.zeros_like(np.asarray(features["input_ids"], dtype=np.int64))
-            else:
-                raise OnnxExportError(f"{self.path}: the model needs input {name!r}")
-        return self.session.run(["logits"], feeds)[0].astype(np.float32, copy=False)
-
-
-def onnx_path(model_dir: str | Path, int8: bool = True) -> Path:
-    """The ONNX file to run for ``model_dir``: int8 when asked for and present, else fp32."""
-    model_dir = Path(model_dir)
-    if int8 and (model_dir / INT8_NAME).is_file():
-        return model_dir / INT8_NAME
-    if (model_dir / FP32_NAME).is_file():
-        return model_dir / FP32_NAME
-    raise OnnxExportError(f"{model_dir}: no {FP32_NAME} or {INT8_NAME}; export it first: "
-                          f"python scripts/export_onnx.py {model_dir}")
-
-
-def _factory(int8: bool):
-    def make(model_dir: str, task: str, config: Any, device: str | None) -> OnnxBackend:
-        from train.inference.predictor import PredictorError
-
-        local = Path(model_dir)
-        if not local.is_dir():
-            raise PredictorError(f"{model_dir}: the ONNX backend needs a local model folder with an exported model")
-        try:
-            return OnnxBackend(onnx_path(local, int8=int8), config)
-        except OnnxExportError as exc:
-            raise PredictorError(str(exc)) from None
-    return make
-
-
-def register() -> None:
-    from train.inference.predictor import register_backend
-
-    register_backend("onnx", _factory(int8=True))
-    register_backend("onnx-int8", _factory(int8=True))
-    register_backend("onnx-fp32", _factory(int8=False))
-
-
-register()
 
 
 def file_mb(path: str | Path) -> float:
