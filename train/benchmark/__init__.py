@@ -3,7 +3,6 @@
 * :mod:`~train.benchmark.paths`: the repository's data and the shared inputs;
 * :mod:`~train.benchmark.data`: the bench documents and their sentences;
 * :mod:`~train.benchmark.models`: the random-weight bench model and a trained tiny model;
-* :mod:`~train.benchmark.backends`: the inference names measured (one import site);
 * :mod:`~train.benchmark.measure`: wall time and peak memory of one call;
 * :mod:`~train.benchmark.limits`: the FLOP limit and the forward limit;
 * :mod:`~train.benchmark.rows`: the pipeline and predictor rows;

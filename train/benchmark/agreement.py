@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from train.benchmark.backends import FP32_NAME, INT8_NAME, OnnxBackend, TorchBackend, file_mb, load_tokenizer
+from train.features.tokenization import load_tokenizer
+from train.inference.backends import FP32_NAME, INT8_NAME, OnnxBackend, TorchBackend
+from train.publishing.onnx_export import file_mb
 
 
 def in_sentences(ents: set, spans: Sequence[tuple[int, int, int]]) -> set:

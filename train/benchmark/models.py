@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from train.benchmark.backends import export_dir
 from train.benchmark.paths import DEMO_NER, ROOT, SEED
+from train.publishing.onnx_export import export_dir
 
 ENTITY_WORD_SHARE = 0.25  # share of sub-words the random head tags as entities
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from train.benchmark.agreement import agreement, in_sentences
-from train.benchmark.backends import InputDocument, Predictor
 from train.benchmark.measure import timed
+from train.inference.predictor import InputDocument, Predictor
 
 ROW_NAMES = ("pipeline", "pipeline_bs32", "predictor", "predictor_bf16", "predictor_onnx_int8")
 # predictor rows: (backend, precision)

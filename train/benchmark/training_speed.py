@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from train.benchmark.backends import load_tokenizer
 from train.benchmark.models import entity_labels
+from train.features.tokenization import load_tokenizer
 
 
 def training_throughput(model_dir: Path, texts: Sequence[str], steps: int, batch_size: int,

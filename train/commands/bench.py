@@ -32,28 +32,29 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+# Read by huggingface_hub and tokenizers when they are first imported, which the imports below do.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from train.benchmark.agreement import label_agreement
-from train.benchmark.backends import load_config, load_tokenizer
-from train.benchmark.data import clean_sentences, limit_documents, load_documents, sentences_of
-from train.benchmark.limits import flops_limit, forward_limit
-from train.benchmark.machine import machine, versions
-from train.benchmark.models import (
+import numpy as np  # noqa: E402
+
+from train.benchmark.agreement import label_agreement  # noqa: E402
+from train.benchmark.data import clean_sentences, limit_documents, load_documents, sentences_of  # noqa: E402
+from train.benchmark.limits import flops_limit, forward_limit  # noqa: E402
+from train.benchmark.machine import machine, versions  # noqa: E402
+from train.benchmark.models import (  # noqa: E402
     build_model,
     dense_macs_per_token,
     export_timed,
     exported_copy,
     trained_tiny_model,
 )
-from train.benchmark.paths import NEWS
-from train.benchmark.report import table, write_json
-from train.benchmark.rows import measure_rows
-from train.benchmark.training_speed import training_throughput
-
-# Read by huggingface_hub and tokenizers when they are imported: none of the imports above loads them.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from train.benchmark.paths import NEWS  # noqa: E402
+from train.benchmark.report import table, write_json  # noqa: E402
+from train.benchmark.rows import measure_rows  # noqa: E402
+from train.benchmark.training_speed import training_throughput  # noqa: E402
+from train.features.tokenization import load_tokenizer  # noqa: E402
+from train.inference.backends import load_config  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
