@@ -1,0 +1,1 @@
+"""The document model: documents, character-offset spans, validation, schema, text and sentences."""

@@ -1,0 +1,1 @@
+"""Scores and reports: span F1, multi-label sentence metrics, metrics.json and eval_report.md."""

@@ -1,0 +1,1 @@
+"""What a model reads, shared by training and inference: tokenizer, alignment, windows, sentence examples."""

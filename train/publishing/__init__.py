@@ -1,0 +1,1 @@
+"""A run folder made into a model others load with plain transformers: model card, ONNX export."""
