@@ -28,8 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from train.corpus.document import Document, Span
-from train.features.windows import headline_span, sentence_contexts
-from train.training.event_arguments import CONTEXT_MODES
+from train.features.windows import CONTEXT_MODES, headline_span, sentence_contexts
 
 
 @dataclass(frozen=True)

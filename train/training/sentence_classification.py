@@ -32,7 +32,7 @@ from torch.nn import functional as F
 from train.evaluation.multilabel import multilabel_metrics, render_report, write_reports
 from train.features.sentence_examples import SentenceExample, target_matrix
 from train.features.windows import CONFIG_KEY, sentence_windows
-from train.training.event_arguments import EventArguments
+from train.training.config import EventArguments
 
 logger = logging.getLogger(__name__)
 
@@ -430,7 +430,7 @@ def train_sentence_classifier(
 ) -> dict[str, Any]:
     """Fine-tune, tune thresholds on dev, save model + tokenizer + reports; return ``{split: metrics}``.
 
-    ``model_args`` is a ``train.training.arguments.ModelArguments`` (base model, tokenizer checks,
+    ``model_args`` is a ``train.training.config.ModelArguments`` (base model, tokenizer checks,
     ``max_seq_length``); ``training_args`` a ``TrainingArguments`` whose ``output_dir`` is
     replaced: work happens in ``<output_dir>.partial/``, renamed to ``output_dir`` on success;
     with ``resume`` training continues from the last checkpoint there. The best checkpoint
@@ -573,7 +573,7 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
     from train.atomic import atomic_write_text
     from train.corpus.document import Span as _Span
     from train.features.sentence_examples import SentenceDatasetStats, build_sentence_examples
-    from train.training.arguments import type_list
+    from train.training.config import type_list
     from train.training.crossval import run_cross_validation
     from train.training.token_classification import final_model_note, load_docs
 
