@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from train.corpus.schema import Schema, load_schema
+from train.evaluation.reports import pct
 
 # "train_fit": figures measured on the training data itself (a final model without dev data), not an evaluation.
 SKIP_KEYS = frozenset({"per_type", "per_label", "confusion", "support", "n", "std", "counts", "thresholds", "train_fit"})
@@ -80,14 +81,10 @@ def corpus_stats(path: str | Path, types: list[str], kind: str) -> dict[str, Any
     }
 
 
-def _pct(x: Any) -> str:
-    return f"{100 * float(x):.1f}" if isinstance(x, (int, float)) else str(x)
-
-
 def _ms(d: Any) -> str:
     if isinstance(d, Mapping) and "mean" in d:
-        return f"{_pct(d['mean'])} ± {_pct(d.get('std', 0.0))}"
-    return _pct(d)
+        return f"{pct(d['mean'])} ± {pct(d.get('std', 0.0))}"
+    return pct(d)
 
 
 def _eval_tables(metrics: Mapping[str, Any], title: str) -> list[str]:

@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from train.evaluation.multilabel import multilabel_metrics, render_report, write_reports
+from train.evaluation.multilabel import multilabel_metrics, render_report
+from train.evaluation.reports import write_reports
 from train.features.sentence_examples import SentenceExample, target_matrix
 from train.features.windows import CONFIG_KEY, sentence_windows
 from train.training.config import EventArguments
