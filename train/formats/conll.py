@@ -32,7 +32,6 @@ maps original offsets onto the rebuilt text, and tests compare spans exactly thr
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -47,13 +46,13 @@ from train.corpus.document import (
     Span,
     validate_document,
 )
+from train.corpus.iob import chunks, parse_tag
 from train.corpus.schema import Schema
 from train.corpus.text import is_word_char, word_spans
 from train.formats.common import ImportReport
 
 NAME = "conll"
 DOCSTART = "-DOCSTART-"
-_TAG_RE = re.compile(r"^([BIES])[-_](.+)$")
 
 
 @dataclass
@@ -61,38 +60,6 @@ class _Token:
     text: str
     tag: str
     line: int
-
-
-def _parse_tag(tag: str) -> tuple[str, str] | None:
-    if tag == "O":
-        return ("O", "")
-    m = _TAG_RE.match(tag)
-    return (m.group(1), m.group(2)) if m else None
-
-
-def _decode(tokens: list[_Token]) -> list[tuple[int, int, str, int]]:
-    """IOB2/IOB1/IOBES tags → ``(first_token, last_token_exclusive, type, line)`` chunks."""
-    chunks: list[tuple[int, int, str, int]] = []
-    cur: list | None = None  # [start, end, type, line]
-    for i, tok in enumerate(tokens):
-        prefix, typ = _parse_tag(tok.tag) or ("O", "")
-        if prefix == "O":
-            if cur:
-                chunks.append(tuple(cur))
-            cur = None
-            continue
-        if prefix in "BS" or cur is None or cur[2] != typ:
-            if cur:
-                chunks.append(tuple(cur))
-            cur = [i, i + 1, typ, tok.line]
-        else:
-            cur[1] = i + 1
-        if prefix in "SE":
-            chunks.append(tuple(cur))
-            cur = None
-    if cur:
-        chunks.append(tuple(cur))
-    return chunks
 
 
 def read_conll(
@@ -159,7 +126,7 @@ def read_conll(
             problems.append(Problem(file, lineno, "column 2 (tag)", f"token {fields[0]!r} has no tag"))
             continue
         tag = fields[col] if col < len(fields) else "O"
-        if _parse_tag(tag) is None:
+        if parse_tag(tag) is None:
             problems.append(Problem(file, lineno, col_name, f"tag {tag!r} is not O or B-/I-/E-/S- followed by a type"))
             continue
         if fields[0] in skip_tokens:
@@ -203,7 +170,8 @@ def read_conll(
                 pos += len(tok.text)
             sentences.append((s_start, pos))
             text_so_far = None
-            for a, b, typ, line in _decode(s):
+            for a, b, typ in chunks([tok.tag for tok in s]):
+                line = s[a].line
                 target = label_map.get(typ, typ) if label_map and typ in label_map else typ
                 if target is None or (keep is not None and target not in keep):
                     dropped[typ] = dropped.get(typ, 0) + 1

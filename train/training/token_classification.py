@@ -285,7 +285,7 @@ def window_metrics_fn(tags: Sequence[str]):
             m = lab != IGNORE_INDEX
             gold_seqs.append([tags[i] for i in lab[m]])
             pred_seqs.append([tags[i] for i in pr[m]])
-        from train.features.alignment import repair_tags
+        from train.corpus.iob import repair_tags
 
         m = seqeval_metrics(gold_seqs, [repair_tags(s) for s in pred_seqs])
         return {"precision": m["micro"]["precision"], "recall": m["micro"]["recall"], "f1": m["micro"]["f1"], "macro_f1": m["macro"]["f1"]}
