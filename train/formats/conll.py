@@ -78,8 +78,12 @@ def read_conll(
 
     ``skip_tokens`` drops tokens such as Wojood's ``$#$`` marker from the text. With ``schema``,
     each label is routed to ``entities`` or ``events`` by the schema, and labels that are not in
-    it are errors naming the line and column; without it, every span is an entity.
-    ``report`` (a :class:`train.formats.common.ImportReport`) receives counts and problems.
+    it are errors naming the line and column; then every document is also checked as a corpus
+    document (:func:`train.corpus.document.validate_document`: offsets, words, overlaps,
+    sentences), its problems located at the document's first line. Without ``schema``, every
+    span is an entity and only the file's lines are checked.
+    ``report`` (a :class:`train.formats.common.ImportReport`) receives counts and problems
+    (the warnings; errors are raised, all of them at once, in the :class:`CorpusError`).
     """
     file = str(path)
     problems: list[Problem] = []
@@ -211,6 +215,12 @@ def read_conll(
             report.skipped["skipped token"] += skipped_tokens
         if trimmed_away:
             report.skipped["span without a word"] += trimmed_away
+    if schema is not None:
+        checks = [p for d in docs for p in validate_document(d, schema, file, d.meta.get("first_line"))]
+        if any(p.level == "error" for p in checks):
+            raise CorpusError(checks)
+        if report is not None:
+            report.problems += checks
     return docs
 
 
@@ -328,12 +338,8 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     try:
         docs = read_conll(path, layer=layer, label_map=label_map, schema=schema, report=report,
                           sentences_per_doc=sentences_per_doc, doc_per_sentence=doc_per_sentence)
-    except CorpusError as exc:
+    except CorpusError as exc:  # line and document checks, both made by read_conll
         report.problems += exc.problems
-        return [], report
-    for d in docs:
-        report.problems += validate_document(d, schema, str(path), d.meta.get("first_line"))
-    if report.errors:
         return [], report
     report.documents = len(docs)
     report.spans["entities"] = sum(len(d.entities) for d in docs)
