@@ -30,6 +30,16 @@ def _f(x: Any) -> float:
     return float(x) if x is not None and not (isinstance(x, float) and math.isnan(x)) else 0.0
 
 
+def _row(r: dict[str, Any]) -> dict[str, Any]:
+    """One row of seqeval's report in this project's names."""
+    return {
+        "precision": _f(r.get("precision")),
+        "recall": _f(r.get("recall")),
+        "f1": _f(r.get("f1-score")),
+        "support": int(r.get("support", 0)),
+    }
+
+
 def seqeval_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], types: Sequence[str] = ()) -> dict[str, Any]:
     """Micro, macro and per-type precision/recall/F1/support of IOB2 tag sequences."""
     gold = [list(g) for g in gold]
@@ -40,23 +50,8 @@ def seqeval_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
         rep = classification_report(gold, pred, mode=SEQEVAL_MODE, scheme=IOB2, output_dict=True, zero_division=0)
     out: dict[str, Any] = {"seqeval_mode": SEQEVAL_MODE, "seqeval_scheme": SEQEVAL_SCHEME}
     for key, name in (("micro avg", "micro"), ("macro avg", "macro")):
-        r = rep.get(key, {})
-        out[name] = {
-            "precision": _f(r.get("precision")),
-            "recall": _f(r.get("recall")),
-            "f1": _f(r.get("f1-score")),
-            "support": int(r.get("support", 0)),
-        }
-    per: dict[str, Any] = {}
-    for t in list(types) + sorted(k for k in rep if k not in types and "avg" not in k):
-        r = rep.get(t, {})
-        per[t] = {
-            "precision": _f(r.get("precision")),
-            "recall": _f(r.get("recall")),
-            "f1": _f(r.get("f1-score")),
-            "support": int(r.get("support", 0)),
-        }
-    out["per_type"] = per
+        out[name] = _row(rep.get(key, {}))
+    out["per_type"] = {t: _row(rep.get(t, {})) for t in list(types) + sorted(k for k in rep if k not in types and "avg" not in k)}
     return out
 
 
