@@ -464,7 +464,7 @@ def train_sentence_classifier(
     thresholds = tune_thresholds(probs, gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
     mask_untrained(model, labels, untrained)
     store_thresholds(model, thresholds, ea.threshold_strategy, untrained)
-    # How the predictor must build its inputs to score as this run did (train/sentence_inputs.py).
+    # How the predictor must build its inputs to score as this run did (train/features/windows.py).
     setattr(model.config, CONFIG_KEY, {"context": ea.context, "max_length": max_len, "window_overlap": overlap, "aggregation": "max"})
 
     evaluated_on = "dev" if dev else "train (no dev data given)"
