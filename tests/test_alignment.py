@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from train.corpus.document import Document, Span
+from train.corpus.iob import repair_tags, tags_to_word_spans
 from train.corpus.schema import load_schema
 from train.corpus.text import is_word_boundary
 from train.features.alignment import (
@@ -17,10 +18,8 @@ from train.features.alignment import (
     encode_documents,
     encode_spans_of_text,
     make_windows,
-    repair_tags,
     spans_from_tags,
     tag_names,
-    tags_to_word_spans,
     window_owners,
     word_tags,
 )

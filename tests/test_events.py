@@ -13,7 +13,7 @@ from conftest import ROOT, SEED, train_demo
 from train.corpus.schema import load_schema
 from train.evaluation.multilabel import multilabel_metrics, render_report
 from train.inference.thresholds import NEVER_THRESHOLD, read_thresholds
-from train.training.event_arguments import EventArguments
+from train.training.config import EventArguments
 from train.training.sentence_classification import (
     positive_weights,
     predict_label_sets,
@@ -89,7 +89,7 @@ def test_event_arguments_reject_bad_values():
 
 
 def test_config_takes_event_options_and_rejects_bad_ones(tmp_path):
-    from train.training.arguments import ConfigError, parse_config
+    from train.training.config import ConfigError, parse_config
     from train.training.sentence_classification import event_arguments
 
     _, data_args, _ = parse_config(DEMO_EVENTS, ["--context", "headline", "--no_event_ratio", "1.5", "--output_dir", str(tmp_path / "o")])

@@ -314,7 +314,7 @@ def test_allow_pickle_with_both_files_loads_the_safetensors(hub, tmp_path):
     import torch
     from safetensors.torch import load_file
 
-    from train.training.arguments import ModelArguments
+    from train.training.config import ModelArguments
     from train.training.modeling import load_token_model
     from train.training.sentence_classification import load_classifier
 

@@ -103,7 +103,7 @@ def test_bad_config_fails_before_any_model_is_loaded(train_cli, no_model_loading
 
 
 def test_every_type_problem_is_reported_at_once(tmp_path):
-    from train.training.arguments import ConfigError, parse_config
+    from train.training.config import ConfigError, parse_config
 
     with pytest.raises(ConfigError) as info:
         parse_config(str(_config(tmp_path, max_seq_length="x", num_train_epochs="y", use_cpu="z")))
@@ -114,7 +114,7 @@ def test_every_type_problem_is_reported_at_once(tmp_path):
 
 def test_yaml_friendly_values_are_accepted(tmp_path):
     """YAML reads ``5e-5`` as a string and ``run_name: 7`` as an int: both are what the user meant."""
-    from train.training.arguments import parse_config
+    from train.training.config import parse_config
 
     p = _config(tmp_path)
     p.write_text(p.read_text(encoding="utf-8") + "learning_rate: 5e-5\nrun_name: 7\nreport_to: none\n", encoding="utf-8")
@@ -196,8 +196,7 @@ def test_empty_or_blank_training_corpus_is_said_not_crashed_on(train_cli, tiny_m
                          ids=lambda p: p.name)
 def test_shipped_configs_pass_the_checks(path):
     """The type checks refuse nothing that the project's own configs use."""
-    from train.training.arguments import ARGUMENT_CLASSES, known_keys, load_yaml_config
-    from train.training.config_check import check_types
+    from train.training.config import ARGUMENT_CLASSES, check_types, known_keys, load_yaml_config
 
     raw = load_yaml_config(path)
     assert set(raw) <= known_keys()

@@ -56,7 +56,7 @@ def pickle_dir(tagger_dir, tmp_path_factory) -> Path:
 
 
 def test_loader_refuses_pickle_only_folder_with_clear_message(pickle_dir):
-    from train.training.arguments import ModelArguments
+    from train.training.config import ModelArguments
     from train.training.modeling import UnsafeWeights, load_token_model, resolve_model
 
     with pytest.raises(UnsafeWeights) as info:
@@ -71,7 +71,7 @@ def test_loader_loads_pickle_when_allowed(pickle_dir, tagger_dir):
     import torch
     from safetensors.torch import load_file
 
-    from train.training.arguments import ModelArguments
+    from train.training.config import ModelArguments
     from train.training.modeling import load_token_model, resolve_model
 
     assert resolve_model(str(pickle_dir), allow_pickle=True) == str(pickle_dir)
@@ -84,7 +84,7 @@ def test_loader_loads_pickle_when_allowed(pickle_dir, tagger_dir):
 def test_safetensors_win_and_the_pickle_is_never_opened(tagger_dir, tmp_path):
     """A folder with both: the safetensors load; a booby-trapped .bin beside them is not read."""
     from train.inference.predictor import Predictor
-    from train.training.arguments import ModelArguments
+    from train.training.config import ModelArguments
     from train.training.modeling import load_token_model
 
     both = tmp_path / "both"
@@ -206,7 +206,7 @@ def test_model_folder_with_code_never_runs_it(tagger_dir, tmp_path, monkeypatch)
     from train.inference.backends import PredictorError
     from train.inference.predictor import Predictor
     from train.inference.tagging import SpanTagger
-    from train.training.arguments import ModelArguments
+    from train.training.config import ModelArguments
     from train.training.modeling import load_base_tokenizer, load_token_model
 
     seen = _spy_from_pretrained(monkeypatch)

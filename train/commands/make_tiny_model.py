@@ -23,7 +23,7 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "data" / "seed.jsonl"
 def corpus_texts(paths: list[str]) -> list[str]:
     import json
 
-    from train.training.arguments import path_format
+    from train.training.config import path_format
 
     texts: list[str] = []
     for p in paths:

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else EXIT_CONFIG
-    from train.training.arguments import ConfigError, load_yaml_config, parse_config, parse_overrides
+    from train.training.config import ConfigError, load_yaml_config, parse_config, parse_overrides
 
     config, overrides = argv[0], argv[1:]
     try:

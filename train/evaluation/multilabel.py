@@ -1,4 +1,4 @@
-"""Multi-label evaluation of sentence event types, and its reports.
+"""Multi-label evaluation of sentence event types, and its Markdown report (written by :mod:`train.evaluation.reports`).
 
 Figures: per-type precision, recall, F1 and support; micro F1 (pooled over all decisions);
 macro F1 (mean over the types that occur in the gold labels or in the predictions, so a
@@ -9,13 +9,10 @@ report at least one event at all).
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from train.atomic import atomic_write_text
+from train.evaluation.reports import fraction
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -78,12 +75,6 @@ def multilabel_metrics(
     }
 
 
-def _fmt(x: Any) -> str:
-    if isinstance(x, float):
-        return "—" if math.isnan(x) else f"{x:.3f}"
-    return str(x)
-
-
 def render_report(
     metrics: Mapping[str, Any],
     title: str = "Event classification",
@@ -96,10 +87,10 @@ def render_report(
     mi, ma, an = metrics["micro"], metrics["macro"], metrics["any_event"]
     lines += [
         f"- sentences: {metrics['sentences']} ({metrics['event_sentences']} with at least one event)",
-        f"- micro P / R / F1: {_fmt(mi['precision'])} / {_fmt(mi['recall'])} / **{_fmt(mi['f1'])}** (support {mi['support']})",
-        f"- macro P / R / F1: {_fmt(ma['precision'])} / {_fmt(ma['recall'])} / {_fmt(ma['f1'])} (over the {len(ma['types'])} types present in gold or predictions)",
-        f"- subset accuracy (exact label set, empty set included): {_fmt(metrics['subset_accuracy'])}",
-        f"- any-event detection P / R / F1: {_fmt(an['precision'])} / {_fmt(an['recall'])} / {_fmt(an['f1'])} (support {an['support']})",
+        f"- micro P / R / F1: {fraction(mi['precision'])} / {fraction(mi['recall'])} / **{fraction(mi['f1'])}** (support {mi['support']})",
+        f"- macro P / R / F1: {fraction(ma['precision'])} / {fraction(ma['recall'])} / {fraction(ma['f1'])} (over the {len(ma['types'])} types present in gold or predictions)",
+        f"- subset accuracy (exact label set, empty set included): {fraction(metrics['subset_accuracy'])}",
+        f"- any-event detection P / R / F1: {fraction(an['precision'])} / {fraction(an['recall'])} / {fraction(an['f1'])} (support {an['support']})",
     ]
     lines += [f"- {n}" for n in notes]
     lines += ["", "| type | precision | recall | F1 | support | predicted | threshold |", "|---|---|---|---|---|---|---|"]
@@ -108,16 +99,9 @@ def render_report(
         if thresholds is not None and lab in thresholds:
             th = "never (no training examples)" if lab in untrained else f"{thresholds[lab]:.2f}"
         lines.append(
-            f"| {lab} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} | {row['support']} | {row['predicted']} | {th} |"
+            f"| {lab} | {fraction(row['precision'])} | {fraction(row['recall'])} | {fraction(row['f1'])} | {row['support']} | {row['predicted']} | {th} |"
         )
     if untrained:
         lines += ["", f"Types without training examples (never predicted): {', '.join(untrained)}."]
     return "\n".join(lines) + "\n"
 
-
-def write_reports(out_dir: str | Path, metrics: Mapping[str, Any], report_md: str) -> None:
-    """Write ``metrics.json`` and ``eval_report.md`` atomically."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "metrics.json", [json.dumps(metrics, ensure_ascii=False, indent=2, default=float) + "\n"])
-    atomic_write_text(out / "eval_report.md", [report_md])

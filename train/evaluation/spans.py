@@ -8,7 +8,6 @@ predictions are valid IOB2 by construction (orphan ``I-`` already repaired into 
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -18,8 +17,9 @@ from typing import Any
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from train.atomic import atomic_write_text
 from train.corpus.document import Span
+from train.evaluation import reports
+from train.evaluation.reports import pct
 
 SEQEVAL_MODE = "strict"
 SEQEVAL_SCHEME = "IOB2"
@@ -28,6 +28,16 @@ MODE_NOTE = 'seqeval classification_report(mode="strict", scheme=IOB2): exact ty
 
 def _f(x: Any) -> float:
     return float(x) if x is not None and not (isinstance(x, float) and math.isnan(x)) else 0.0
+
+
+def _row(r: dict[str, Any]) -> dict[str, Any]:
+    """One row of seqeval's report in this project's names."""
+    return {
+        "precision": _f(r.get("precision")),
+        "recall": _f(r.get("recall")),
+        "f1": _f(r.get("f1-score")),
+        "support": int(r.get("support", 0)),
+    }
 
 
 def seqeval_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], types: Sequence[str] = ()) -> dict[str, Any]:
@@ -40,23 +50,8 @@ def seqeval_metrics(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
         rep = classification_report(gold, pred, mode=SEQEVAL_MODE, scheme=IOB2, output_dict=True, zero_division=0)
     out: dict[str, Any] = {"seqeval_mode": SEQEVAL_MODE, "seqeval_scheme": SEQEVAL_SCHEME}
     for key, name in (("micro avg", "micro"), ("macro avg", "macro")):
-        r = rep.get(key, {})
-        out[name] = {
-            "precision": _f(r.get("precision")),
-            "recall": _f(r.get("recall")),
-            "f1": _f(r.get("f1-score")),
-            "support": int(r.get("support", 0)),
-        }
-    per: dict[str, Any] = {}
-    for t in list(types) + sorted(k for k in rep if k not in types and "avg" not in k):
-        r = rep.get(t, {})
-        per[t] = {
-            "precision": _f(r.get("precision")),
-            "recall": _f(r.get("recall")),
-            "f1": _f(r.get("f1-score")),
-            "support": int(r.get("support", 0)),
-        }
-    out["per_type"] = per
+        out[name] = _row(rep.get(key, {}))
+    out["per_type"] = {t: _row(rep.get(t, {})) for t in list(types) + sorted(k for k in rep if k not in types and "avg" not in k)}
     return out
 
 
@@ -91,21 +86,17 @@ def type_confusion(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]
     return out
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}"
-
-
 def render_split(name: str, m: dict[str, Any], confusion: dict[str, dict[str, int]] | None, types: Sequence[str]) -> str:
     lines = [f"## {name}", ""]
     mi, ma = m["micro"], m["macro"]
     lines += [
         "| figure | precision | recall | F1 | support |",
         "|---|---:|---:|---:|---:|",
-        f"| micro | {_pct(mi['precision'])} | {_pct(mi['recall'])} | **{_pct(mi['f1'])}** | {mi['support']} |",
-        f"| macro | {_pct(ma['precision'])} | {_pct(ma['recall'])} | {_pct(ma['f1'])} | {ma['support']} |",
+        f"| micro | {pct(mi['precision'])} | {pct(mi['recall'])} | **{pct(mi['f1'])}** | {mi['support']} |",
+        f"| macro | {pct(ma['precision'])} | {pct(ma['recall'])} | {pct(ma['f1'])} | {ma['support']} |",
     ]
     for t, r in m["per_type"].items():
-        lines.append(f"| {t} | {_pct(r['precision'])} | {_pct(r['recall'])} | {_pct(r['f1'])} | {r['support']} |")
+        lines.append(f"| {t} | {pct(r['precision'])} | {pct(r['recall'])} | {pct(r['f1'])} | {r['support']} |")
     if confusion is not None:
         cols = [t for t in types] + ["O"]
         rows = [t for t in types if t in confusion] + [t for t in confusion if t not in types and not t.startswith("_")]
@@ -133,10 +124,8 @@ def render_report(title: str, splits: dict[str, dict[str, Any]], types: Sequence
 
 
 def write_reports(out_dir: str | Path, title: str, splits: dict[str, dict[str, Any]], types: Sequence[str], notes: Sequence[str] = (), extra: dict | None = None) -> None:
-    """``metrics.json`` and ``eval_report.md`` in ``out_dir`` (atomic writes)."""
-    out_dir = Path(out_dir)
+    """``metrics.json`` and ``eval_report.md`` of the splits in ``out_dir`` (atomic writes)."""
     payload = {"seqeval_mode": SEQEVAL_MODE, "seqeval_scheme": SEQEVAL_SCHEME, **(extra or {})}
     for name, s in splits.items():
         payload[name] = {**s["metrics"], "confusion": s.get("confusion")}
-    atomic_write_text(out_dir / "metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
-    atomic_write_text(out_dir / "eval_report.md", [render_report(title, splits, types, notes)])
+    reports.write_reports(out_dir, payload, render_report(title, splits, types, notes))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from train.corpus.document import Document, Span
+from train.corpus.iob import tags_to_word_spans
 from train.corpus.sentences import split_sentences
 from train.corpus.text import DIACRITICS_RE, snap_to_words
 
@@ -139,30 +140,6 @@ def word_tags(sent: EncodedSentence, spans: Sequence[Span]) -> list[str]:
     return tags
 
 
-def tags_to_word_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """``(first_word, last_word_exclusive, type)`` runs; an orphan I-X starts an entity."""
-    out: list[tuple[int, int, str]] = []
-    cur: list | None = None
-    for i, tag in enumerate(tags):
-        if tag == "O" or not tag:
-            if cur:
-                out.append(tuple(cur))
-            cur = None
-            continue
-        prefix, _, typ = tag.partition("-")
-        if not typ:  # a bare type: treat as I-
-            prefix, typ = "I", tag
-        if prefix == "B" or cur is None or cur[2] != typ:
-            if cur:
-                out.append(tuple(cur))
-            cur = [i, i + 1, typ]
-        else:
-            cur[1] = i + 1
-    if cur:
-        out.append(tuple(cur))
-    return out
-
-
 def spans_from_tags(text: str, sent: EncodedSentence, tags: Sequence[str]) -> list[Span]:
     """Character spans of the entities in word ``tags``, on word boundaries of ``text``.
 
@@ -180,16 +157,6 @@ def spans_from_tags(text: str, sent: EncodedSentence, tags: Sequence[str]) -> li
                 out[-1] = Span(out[-1].start, max(out[-1].end, snapped[1]), typ)
             continue
         out.append(Span(snapped[0], snapped[1], typ))
-    return out
-
-
-def repair_tags(tags: Sequence[str]) -> list[str]:
-    """Valid IOB2: an orphan ``I-X`` becomes ``B-X``."""
-    out = ["O"] * len(tags)
-    for lo, hi, typ in tags_to_word_spans(tags):
-        out[lo] = f"B-{typ}"
-        for i in range(lo + 1, hi):
-            out[i] = f"I-{typ}"
     return out
 
 

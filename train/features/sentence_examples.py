@@ -106,7 +106,7 @@ def document_examples(
     numbers = doc.meta.get("sentence_numbers")
     if not (isinstance(numbers, list) and len(numbers) == len(sentences)):
         numbers = None
-    # The same contexts as the predictor builds (train/sentence_inputs.py); the GSR numbers its
+    # The same contexts as the predictor builds (train/features/windows.py); the GSR numbers its
     # sentences, so a gap gives an empty "previous" context.
     contexts = sentence_contexts(doc.text, sentences, context, numbers)
     out: list[SentenceExample] = []

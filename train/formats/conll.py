@@ -32,7 +32,6 @@ maps original offsets onto the rebuilt text, and tests compare spans exactly thr
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -47,13 +46,13 @@ from train.corpus.document import (
     Span,
     validate_document,
 )
+from train.corpus.iob import chunks, parse_tag
 from train.corpus.schema import Schema
 from train.corpus.text import is_word_char, word_spans
 from train.formats.common import ImportReport
 
 NAME = "conll"
 DOCSTART = "-DOCSTART-"
-_TAG_RE = re.compile(r"^([BIES])[-_](.+)$")
 
 
 @dataclass
@@ -61,38 +60,6 @@ class _Token:
     text: str
     tag: str
     line: int
-
-
-def _parse_tag(tag: str) -> tuple[str, str] | None:
-    if tag == "O":
-        return ("O", "")
-    m = _TAG_RE.match(tag)
-    return (m.group(1), m.group(2)) if m else None
-
-
-def _decode(tokens: list[_Token]) -> list[tuple[int, int, str, int]]:
-    """IOB2/IOB1/IOBES tags → ``(first_token, last_token_exclusive, type, line)`` chunks."""
-    chunks: list[tuple[int, int, str, int]] = []
-    cur: list | None = None  # [start, end, type, line]
-    for i, tok in enumerate(tokens):
-        prefix, typ = _parse_tag(tok.tag) or ("O", "")
-        if prefix == "O":
-            if cur:
-                chunks.append(tuple(cur))
-            cur = None
-            continue
-        if prefix in "BS" or cur is None or cur[2] != typ:
-            if cur:
-                chunks.append(tuple(cur))
-            cur = [i, i + 1, typ, tok.line]
-        else:
-            cur[1] = i + 1
-        if prefix in "SE":
-            chunks.append(tuple(cur))
-            cur = None
-    if cur:
-        chunks.append(tuple(cur))
-    return chunks
 
 
 def read_conll(
@@ -111,8 +78,12 @@ def read_conll(
 
     ``skip_tokens`` drops tokens such as Wojood's ``$#$`` marker from the text. With ``schema``,
     each label is routed to ``entities`` or ``events`` by the schema, and labels that are not in
-    it are errors naming the line and column; without it, every span is an entity.
-    ``report`` (a :class:`train.formats.common.ImportReport`) receives counts and problems.
+    it are errors naming the line and column; then every document is also checked as a corpus
+    document (:func:`train.corpus.document.validate_document`: offsets, words, overlaps,
+    sentences), its problems located at the document's first line. Without ``schema``, every
+    span is an entity and only the file's lines are checked.
+    ``report`` (a :class:`train.formats.common.ImportReport`) receives counts and problems
+    (the warnings; errors are raised, all of them at once, in the :class:`CorpusError`).
     """
     file = str(path)
     problems: list[Problem] = []
@@ -159,7 +130,7 @@ def read_conll(
             problems.append(Problem(file, lineno, "column 2 (tag)", f"token {fields[0]!r} has no tag"))
             continue
         tag = fields[col] if col < len(fields) else "O"
-        if _parse_tag(tag) is None:
+        if parse_tag(tag) is None:
             problems.append(Problem(file, lineno, col_name, f"tag {tag!r} is not O or B-/I-/E-/S- followed by a type"))
             continue
         if fields[0] in skip_tokens:
@@ -203,7 +174,8 @@ def read_conll(
                 pos += len(tok.text)
             sentences.append((s_start, pos))
             text_so_far = None
-            for a, b, typ, line in _decode(s):
+            for a, b, typ in chunks([tok.tag for tok in s]):
+                line = s[a].line
                 target = label_map.get(typ, typ) if label_map and typ in label_map else typ
                 if target is None or (keep is not None and target not in keep):
                     dropped[typ] = dropped.get(typ, 0) + 1
@@ -243,6 +215,12 @@ def read_conll(
             report.skipped["skipped token"] += skipped_tokens
         if trimmed_away:
             report.skipped["span without a word"] += trimmed_away
+    if schema is not None:
+        checks = [p for d in docs for p in validate_document(d, schema, file, d.meta.get("first_line"))]
+        if any(p.level == "error" for p in checks):
+            raise CorpusError(checks)
+        if report is not None:
+            report.problems += checks
     return docs
 
 
@@ -360,12 +338,8 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     try:
         docs = read_conll(path, layer=layer, label_map=label_map, schema=schema, report=report,
                           sentences_per_doc=sentences_per_doc, doc_per_sentence=doc_per_sentence)
-    except CorpusError as exc:
+    except CorpusError as exc:  # line and document checks, both made by read_conll
         report.problems += exc.problems
-        return [], report
-    for d in docs:
-        report.problems += validate_document(d, schema, str(path), d.meta.get("first_line"))
-    if report.errors:
         return [], report
     report.documents = len(docs)
     report.spans["entities"] = sum(len(d.entities) for d in docs)

@@ -121,7 +121,7 @@ class SentenceClassifier(_Model):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        # How the training run built its inputs (train/sentence_inputs.py): its context segment,
+        # How the training run built its inputs (train/features/windows.py): its context segment,
         # its window size and overlap; older models: no context, windows of the model's size.
         stored = getattr(self.config, CONFIG_KEY, None) or {}
         self.context = str(stored.get("context", "none"))

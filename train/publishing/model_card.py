@@ -1,4 +1,7 @@
-"""Model cards: the README.md of a published model, with YAML metadata the Hub reads.
+"""Model cards: the README.md of a trained or published model, with YAML metadata the Hub reads.
+
+The one card builder: training writes it into the run folder (sentence classifiers), and
+``publish`` writes it again into the published folder, with the options given there.
 
 The ``model-index`` figures are copied from the run's ``metrics.json`` (and ``cv_metrics.json``
 when the run was cross-validated), never recomputed, and each metric's ``name`` is its dotted
@@ -16,10 +19,18 @@ from typing import Any
 import yaml
 
 from train.corpus.schema import Schema, load_schema
+from train.evaluation.reports import pct
+from train.features.windows import CONFIG_KEY
 
 # "train_fit": figures measured on the training data itself (a final model without dev data), not an evaluation.
 SKIP_KEYS = frozenset({"per_type", "per_label", "confusion", "support", "n", "std", "counts", "thresholds", "train_fit"})
 METRIC_WORDS = ("f1", "precision", "recall", "accuracy")
+# What a sentence classifier trained with a context segment (``context`` in ``sentence_inputs``) needs from its caller.
+CONTEXT_HINTS = {
+    "none": "",
+    "previous": "Give the previous sentence as `text_pair` (the model was trained with it).",
+    "headline": "Give the document's first line (its headline) as `text_pair` (the model was trained with it).",
+}
 
 
 def _metric_type(name: str) -> str | None:
@@ -80,14 +91,10 @@ def corpus_stats(path: str | Path, types: list[str], kind: str) -> dict[str, Any
     }
 
 
-def _pct(x: Any) -> str:
-    return f"{100 * float(x):.1f}" if isinstance(x, (int, float)) else str(x)
-
-
 def _ms(d: Any) -> str:
     if isinstance(d, Mapping) and "mean" in d:
-        return f"{_pct(d['mean'])} ± {_pct(d.get('std', 0.0))}"
-    return _pct(d)
+        return f"{pct(d['mean'])} ± {pct(d.get('std', 0.0))}"
+    return pct(d)
 
 
 def _eval_tables(metrics: Mapping[str, Any], title: str) -> list[str]:
@@ -173,21 +180,32 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
              f"# {name}", "",
              f"Finds {what} in Arabic news text. Fine-tuned from `{base}` on span-annotated Arabic news "
              "with the arabic-news-ie project. Offsets returned by the tokenizer point into the original "
-             "text, diacritics included: the tokenizer removes Arabic diacritics and tatweel itself.", "",
-             "## Labels", "", "| label | description |", "|---|---|"]
+             "text, diacritics included: the tokenizer removes Arabic diacritics and tatweel itself.", ""]
+    inputs = getattr(config, CONFIG_KEY, None)
+    if task == "text-classification" and isinstance(inputs, Mapping):
+        lines += [(CONTEXT_HINTS.get(inputs.get("context", "none"), "") + " A sentence longer than the window in "
+                   f"`config.json` (`{CONFIG_KEY}`) is read in overlapping windows and each type takes its highest "
+                   "score over them, as in training and evaluation.").lstrip(), ""]
+    lines += ["## Labels", "", "| label | description |", "|---|---|"]
     desc = schema.labels(kind) and (schema.entities if kind == "entities" else schema.events)
     for t in types:
         lines.append(f"| {t} | {desc.get(t, '')} |")
     if task == "token-classification":
         lines += ["", "Tags are IOB2 (`B-`, `I-` and `O`); the first sub-word of each word carries its tag."]
     lines += ["", "## Training data", ""]
+    run = metrics.get("run") if isinstance(metrics.get("run"), Mapping) else {}  # what a training run recorded
     if train_file and Path(train_file).is_file():
         st = corpus_stats(train_file, types, kind)
         lines += [f"`{Path(st['file']).name}`: {st['documents']} documents, {st['sentences']} sentences, "
                   f"{st['words']} words.", "", f"| {kind[:-1] if kind == 'events' else 'entity'} type | spans |",
                   "|---|---:|", *[f"| {t} | {n} |" for t, n in st["spans"].items()], ""]
+    elif "train_sentences" in run and "train_documents" not in metrics:
+        lines += [f"Training sentences: {run['train_sentences']}.", ""]
     else:
         lines += [f"Training documents: {metrics.get('train_documents', 'not recorded')}.", ""]
+    counts = run.get("training_counts")
+    if isinstance(counts, Mapping) and counts:
+        lines += ["| event type | training sentences |", "|---|---:|", *[f"| {t} | {n} |" for t, n in counts.items()], ""]
     lines += ["## Evaluation", ""]
     mode = metrics.get("seqeval_mode")
     if mode:
@@ -201,7 +219,8 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
         untrained = set(getattr(config, "untrained_labels", None) or [])
         lines += ["## Decision thresholds", "",
                   "A type is predicted when its sigmoid score reaches its threshold, stored in `config.json` "
-                  f"(`thresholds`, strategy: {getattr(config, 'threshold_strategy', 'not recorded')}).", "",
+                  f"(`thresholds`, strategy: {getattr(config, 'threshold_strategy', 'not recorded')})."
+                  + (f" Tuned on: {run['thresholds_tuned_on']}." if run.get("thresholds_tuned_on") else ""), "",
                   "| type | threshold |", "|---|---:|"]
         lines += [f"| {t} | {'never predicted (no training examples)' if t in untrained else f'{float(v):.3f}'} |"
                   for t, v in th.items()]

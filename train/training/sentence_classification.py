@@ -29,11 +29,14 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from train.evaluation.multilabel import multilabel_metrics, render_report, write_reports
+from train.atomic import atomic_write_text
+from train.evaluation.multilabel import multilabel_metrics, render_report
+from train.evaluation.reports import write_reports
 from train.features.sentence_examples import SentenceExample, target_matrix
 from train.features.windows import CONFIG_KEY, sentence_windows
 from train.inference.thresholds import NEVER_THRESHOLD
-from train.training.event_arguments import EventArguments
+from train.publishing.model_card import build_card, load_metrics
+from train.training.config import EventArguments
 
 logger = logging.getLogger(__name__)
 
@@ -351,62 +354,6 @@ def event_arguments(data_args: Any) -> EventArguments:
     return extra.get("EventArguments") or EventArguments()
 
 
-def model_card(
-    labels: Sequence[str],
-    thresholds: dict[str, float],
-    strategy: str,
-    untrained: Sequence[str],
-    counts: dict[str, int],
-    base: str,
-    metrics: dict[str, Any] | None,
-    context: str = "none",
-) -> str:
-    """README.md of the saved classifier: what it predicts, how to call it, its thresholds."""
-    pair = {
-        "none": "",
-        "previous": " Give the previous sentence as `text_pair` (the model was trained with it).",
-        "headline": " Give the document's first line (its headline) as `text_pair` (the model was trained with it).",
-    }[context]
-    lines = [
-        "---",
-        "library_name: transformers",
-        "pipeline_tag: text-classification",
-        "language: ar",
-        "---",
-        "",
-        "# Arabic news sentence event classifier (PLOVER types)",
-        "",
-        f"Fine-tuned from `{base}`. Multi-label: each sentence gets the set of PLOVER event types it reports "
-        f"(possibly none).{pair} A sentence longer than the window in `config.json` (`sentence_inputs`) is read in "
-        "overlapping windows and each type takes its highest score over them, as in training and evaluation.",
-        "",
-        "```python",
-        "from transformers import pipeline",
-        'clf = pipeline("text-classification", model=PATH, top_k=None)',
-        "th = clf.model.config.thresholds",
-        'labels = [s["label"] for s in clf(sentence) if s["score"] >= th[s["label"]]]',
-        "```",
-        "",
-        f"## Decision thresholds (`{strategy}`, tuned on dev data; stored in `config.json` as `thresholds`)",
-        "",
-        "| type | threshold | training sentences |",
-        "|---|---|---|",
-    ]
-    for lab in labels:
-        th = "never predicted (no training examples)" if lab in untrained else f"{thresholds[lab]:.2f}"
-        lines.append(f"| {lab} | {th} | {counts.get(lab, 0)} |")
-    if metrics:
-        lines += [
-            "",
-            f"## Evaluation ({metrics.get('evaluated_on', 'dev')})",
-            "",
-            f"micro F1 {metrics['micro']['f1']:.3f}, macro F1 {metrics['macro']['f1']:.3f}, "
-            f"subset accuracy {metrics['subset_accuracy']:.3f}, any-event F1 {metrics['any_event']['f1']:.3f} "
-            f"on {metrics['sentences']} sentences.",
-        ]
-    return "\n".join(lines) + "\n"
-
-
 def train_sentence_classifier(
     model_args: Any,
     train_examples: Sequence[SentenceExample],
@@ -424,7 +371,7 @@ def train_sentence_classifier(
 ) -> dict[str, Any]:
     """Fine-tune, tune thresholds on dev, save model + tokenizer + reports; return ``{split: metrics}``.
 
-    ``model_args`` is a ``train.training.arguments.ModelArguments`` (base model, tokenizer checks,
+    ``model_args`` is a ``train.training.config.ModelArguments`` (base model, tokenizer checks,
     ``max_seq_length``); ``training_args`` a ``TrainingArguments`` whose ``output_dir`` is
     replaced: work happens in ``<output_dir>.partial/``, renamed to ``output_dir`` on success;
     with ``resume`` training continues from the last checkpoint there. The best checkpoint
@@ -511,7 +458,7 @@ def train_sentence_classifier(
     thresholds = tune_thresholds(probs, gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
     mask_untrained(model, labels, untrained)
     store_thresholds(model, thresholds, ea.threshold_strategy, untrained)
-    # How the predictor must build its inputs to score as this run did (train/sentence_inputs.py).
+    # How the predictor must build its inputs to score as this run did (train/features/windows.py).
     setattr(model.config, CONFIG_KEY, {"context": ea.context, "max_length": max_len, "window_overlap": overlap, "aggregation": "max"})
 
     evaluated_on = "dev" if dev else "train (no dev data given)"
@@ -547,11 +494,10 @@ def train_sentence_classifier(
     )
     model.save_pretrained(part)  # safetensors
     tokenizer.save_pretrained(part)
-    (part / "README.md").write_text(
-        model_card(labels, thresholds, ea.threshold_strategy, untrained, counts, str(model_args.model_name_or_path), splits["dev"], ea.context),
-        encoding="utf-8",
-    )
     write_reports(part, {**splits, "run": extra}, report)
+    card = build_card(part, metrics=load_metrics(part), base_model=str(model_args.model_name_or_path),
+                      name=Path(output_dir).name, repo_id=str(output_dir))
+    atomic_write_text(part / "README.md", card)
     finish_run_dir(part, output_dir)
     return splits
 
@@ -564,10 +510,9 @@ EVENT_SCORING = (
 
 def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, explicit_keys: set[str] = frozenset()) -> dict[str, Any]:
     """The ``events`` task of ``scripts/train.py``: one run, or cross-validation by document."""
-    from train.atomic import atomic_write_text
     from train.corpus.document import Span as _Span
     from train.features.sentence_examples import SentenceDatasetStats, build_sentence_examples
-    from train.training.arguments import type_list
+    from train.training.config import type_list
     from train.training.crossval import run_cross_validation
     from train.training.token_classification import final_model_note, load_docs
 

@@ -172,7 +172,7 @@ def window_metrics_fn(tags: Sequence[str]):
             m = lab != IGNORE_INDEX
             gold_seqs.append([tags[i] for i in lab[m]])
             pred_seqs.append([tags[i] for i in pr[m]])
-        from train.features.alignment import repair_tags
+        from train.corpus.iob import repair_tags
 
         m = seqeval_metrics(gold_seqs, [repair_tags(s) for s in pred_seqs])
         return {"precision": m["micro"]["precision"], "recall": m["micro"]["recall"], "f1": m["micro"]["f1"], "macro_f1": m["macro"]["f1"]}
@@ -337,7 +337,7 @@ def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: 
     The format is ``data_format``, except that a folder or a ``.csv`` file is read as the GSR
     (:mod:`train.formats.gsr`) and a ``FORMAT:PATH`` names its own.
     """
-    from train.training.arguments import path_format
+    from train.training.config import path_format
 
     fmt, path = path_format(str(path), data_args.data_format)
     span_kind = data_args.span_kind
@@ -383,7 +383,7 @@ def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: 
 
 def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] = frozenset()) -> dict[str, Any]:
     """The ``ner`` and ``triggers`` tasks: one run, or cross-validation when configured."""
-    from train.training.arguments import type_list
+    from train.training.config import type_list
     from train.training.crossval import run_cross_validation
 
     types = type_list(data_args)

@@ -1,4 +1,4 @@
-"""Run configuration: dataclasses parsed by ``HfArgumentParser`` from YAML plus ``--key value``.
+"""Run configuration: the argument dataclasses, parsed by ``HfArgumentParser`` from YAML plus ``--key value``, and their checks.
 
 ``parse_config(path, overrides)`` merges the YAML mapping and the command-line overrides,
 then ``parser.parse_dict(..., allow_extra_keys=False)``, so an unknown key fails, naming the
@@ -7,13 +7,27 @@ key, before any model is loaded. Values given on the command line are read as YA
 
 To add a task's own options, append fields to :class:`DataArguments` (or add a dataclass and
 list it in :data:`ARGUMENT_CLASSES`); every class in that tuple is parsed.
+
+Type checks: ``HfArgumentParser.parse_dict`` passes values to the dataclasses as they are, so a
+YAML ``max_seq_length: abc`` would only fail deep inside training, with a traceback. Before any
+dataclass is built, :func:`check_types` checks every value against its field's type hint and
+reports every problem at once, each naming its key. Two friendly coercions: a float field takes
+``5e-5`` (which YAML reads as a string) and a string field takes a number (``run_name: 7``).
+
+Options of the sentence event classifier (``task: events``) are :class:`EventArguments`; shared
+options live in the other classes: ``max_seq_length`` in ``ModelArguments``,
+``early_stopping_patience`` in ``DataArguments``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 import sys
+import types
+import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +35,14 @@ from typing import Any
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
-from train.training.event_arguments import EventArguments
+from train.features.windows import CONTEXT_MODES
 
 CAMELBERT_MSA = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
 TASKS = ("ner", "triggers", "events")
 CROSS_VALIDATION = ("leave_one_document_out", "k_fold")
 DATA_FORMATS = ("jsonl", "conll", "gsr")
+POS_WEIGHT_MODES = ("none", "balanced", "sqrt")
+THRESHOLD_STRATEGIES = ("global", "per_type")
 
 
 class ConfigError(ValueError):
@@ -99,6 +115,49 @@ class DataArguments:
         return "events" if self.task in ("triggers", "events") else "entities"
 
 
+@dataclass
+class EventArguments:
+    context: str = field(
+        default="none",
+        metadata={"help": "Second text segment of each sentence: none, previous (sentence) or headline (first line)."},
+    )
+    no_event_ratio: float | None = field(
+        default=None,
+        metadata={"help": "Keep at most this many no-event training sentences per event sentence; null keeps all."},
+    )
+    pos_weight: str = field(
+        default="none", metadata={"help": "Positive-class weights for rare types: none, balanced (neg/pos) or sqrt."}
+    )
+    pos_weight_max: float = field(default=10.0, metadata={"help": "Upper bound of a positive-class weight."})
+    threshold_strategy: str = field(
+        default="per_type", metadata={"help": "Tune one global threshold or one per type on dev data: global or per_type."}
+    )
+    dropout: float | None = field(
+        default=None,
+        metadata={"help": "Override the base model's hidden and attention dropout for fine-tuning (null keeps it)."},
+    )
+    default_threshold: float = field(
+        default=0.5, metadata={"help": "Threshold before tuning, and for types that dev data cannot tune."}
+    )
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("context", self.context, CONTEXT_MODES),
+            ("pos_weight", self.pos_weight, POS_WEIGHT_MODES),
+            ("threshold_strategy", self.threshold_strategy, THRESHOLD_STRATEGIES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+        if self.no_event_ratio is not None and self.no_event_ratio < 0:
+            raise ValueError(f"no_event_ratio: must be >= 0 or null, got {self.no_event_ratio}")
+        if not 0.0 < self.default_threshold < 1.0:
+            raise ValueError(f"default_threshold: must be between 0 and 1, got {self.default_threshold}")
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout: must be in [0, 1), got {self.dropout}")
+        if self.pos_weight_max < 1.0:
+            raise ValueError(f"pos_weight_max: must be >= 1, got {self.pos_weight_max}")
+
+
 ARGUMENT_CLASSES: tuple[type, ...] = (ModelArguments, DataArguments, TrainingArguments, EventArguments)
 
 # Defaults that differ from TrainingArguments' own, chosen for this project.
@@ -133,7 +192,7 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
 
 
-def _coerce(value: str) -> Any:
+def _override_value(value: str) -> Any:
     """A command-line value read as a YAML scalar/list; plain strings stay strings."""
     try:
         return _load_yaml(value)
@@ -152,10 +211,10 @@ def parse_overrides(argv: list[str]) -> dict[str, Any]:
         key = arg[2:]
         if "=" in key:
             key, val = key.split("=", 1)
-            out[key.replace("-", "_")] = _coerce(val)
+            out[key.replace("-", "_")] = _override_value(val)
             i += 1
         elif i + 1 < len(argv) and not argv[i + 1].startswith("--"):
-            out[key.replace("-", "_")] = _coerce(argv[i + 1])
+            out[key.replace("-", "_")] = _override_value(argv[i + 1])
             i += 2
         else:
             out[key.replace("-", "_")] = True
@@ -180,6 +239,154 @@ def known_keys(classes: tuple[type, ...] = ARGUMENT_CLASSES) -> set[str]:
     return {f.name for c in classes for f in dataclasses.fields(c) if f.init}
 
 
+# --------------------------------------------------------------------------- type checks
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if any(isinstance(a, type) and issubclass(a, enum.Enum) for a in args):
+            args = tuple(a for a in args if a is not str)  # the string must name a member
+        return " or ".join(_describe(a) for a in args)
+    if origin is typing.Literal:
+        return " or ".join(repr(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    if origin is list:
+        (arg,) = typing.get_args(hint) or (Any,)
+        return f"a list of {_describe(arg)}" if arg is not Any else "a list"
+    if origin is dict or hint is dict:
+        return "a mapping"
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return "one of " + ", ".join(str(m.value) for m in hint)
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """``value`` checked (and gently coerced) against ``hint``; raises :class:`_Mismatch`."""
+    if hint is Any or hint is object:
+        return value
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        enums = [a for a in args if isinstance(a, type) and issubclass(a, enum.Enum)]
+        if isinstance(value, str) and enums:
+            # ``IntervalStrategy | str``: the string must still name a member.
+            if any(value in {m.value for m in e} for e in enums):
+                return value
+            raise _Mismatch
+        # Exact matches first (``str | bool`` keeps a bool a bool), then coercions.
+        if any(_exact(value, arg) for arg in args):
+            return value
+        for arg in args:
+            try:
+                return _coerce(value, arg)
+            except _Mismatch:
+                continue
+        raise _Mismatch
+    if origin is typing.Literal:
+        if value in typing.get_args(hint):
+            return value
+        raise _Mismatch
+    if hint is type(None):
+        if value is None:
+            return None
+        raise _Mismatch
+    if origin is list or hint is list:
+        if not isinstance(value, list):
+            raise _Mismatch
+        (arg,) = typing.get_args(hint) or (Any,)
+        return [_coerce(v, arg) for v in value]
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise _Mismatch
+        return value
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise _Mismatch
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise _Mismatch
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise _Mismatch from None
+        raise _Mismatch
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise _Mismatch
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        if isinstance(value, hint) or value in {m.value for m in hint}:
+            return value
+        raise _Mismatch
+    return value  # a class we do not know how to check (e.g. accelerate's ParallelismConfig)
+
+
+def _exact(value: Any, hint: Any) -> bool:
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (float, str):
+        return isinstance(value, hint)
+    if typing.get_origin(hint) is typing.Literal:
+        return value in typing.get_args(hint)
+    return False
+
+
+def field_hints(classes: Iterable[type]) -> dict[str, Any]:
+    """``{key: type hint}`` of every init field of the dataclasses."""
+    out: dict[str, Any] = {}
+    for cls in classes:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.init:
+                out.setdefault(f.name, hints.get(f.name, Any))
+    return out
+
+
+def check_types(values: dict[str, Any], classes: Iterable[type]) -> tuple[dict[str, Any], list[str]]:
+    """Values checked against the fields' types: ``(coerced values, problems)``, one problem per key."""
+    hints = field_hints(classes)
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in values.items():
+        if key not in hints:
+            out[key] = value
+            continue
+        try:
+            out[key] = _coerce(value, hints[key])
+        except _Mismatch:
+            problems.append(f"{key}: expected {_describe(hints[key])}, got {type(value).__name__} {value!r}")
+    return out, problems
+
+
+def label_map_problems(label_map: dict[str, Any] | None, types_: list[str]) -> list[str]:
+    """A label map may only rename to the run's types (or drop a type with null)."""
+    if not label_map:
+        return []
+    bad = sorted({str(v) for v in label_map.values() if v is not None and v not in types_})
+    if bad:
+        return [f"label_map: maps to {', '.join(bad)}, not among the run's labels ({', '.join(types_)})"]
+    return []
+
+
 def parse_config(
     config: str | Path | dict[str, Any] | None, overrides: list[str] | dict[str, Any] | None = None
 ) -> tuple[ModelArguments, DataArguments, TrainingArguments]:
@@ -200,8 +407,6 @@ def parse_config(
         values.update(eval_strategy="no", load_best_model_at_end=False, metric_for_best_model=None)
     if "output_dir" not in values:
         raise ConfigError("output_dir is required (where the finished model is written)")
-    from train.training.config_check import check_types
-
     values, problems = check_types(values, ARGUMENT_CLASSES)
     if problems:
         raise ConfigError("; ".join(problems))
@@ -252,8 +457,6 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> Non
             raise ConfigError(f"labels: {', '.join(map(str, bad))} not in the schema's {data_args.span_kind} ({', '.join(allowed)})")
     if model_args.max_seq_length < 8:
         raise ConfigError("max_seq_length: must be at least 8")
-    from train.training.config_check import label_map_problems
-
     if data_args.label_map:
         problems = label_map_problems(data_args.label_map, type_list(data_args))
         if problems:
