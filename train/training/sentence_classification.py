@@ -387,11 +387,7 @@ def train_sentence_classifier(
         weights_kwargs,
     )
     from train.training.rundir import finish_run_dir, last_checkpoint, prepare_run_dir
-    from train.training.token_classification import (
-        _csv_callback_class,
-        auto_precision,
-        base_model_record,
-    )
+    from train.training.trainer_setup import auto_precision, base_model_record, csv_log_callback
 
     t0 = time.time()
     ea = event_args or EventArguments()
@@ -421,7 +417,7 @@ def train_sentence_classifier(
     args = deepcopy(training_args)
     args.output_dir = str(part)
     args.remove_unused_columns = False  # the features are windows, collated by WindowCollator
-    callbacks: list[Any] = [_csv_callback_class()(part / "logs.csv")]
+    callbacks: list[Any] = [csv_log_callback()(part / "logs.csv")]
     if dev:
         if getattr(args.eval_strategy, "value", args.eval_strategy) == "no":
             args.eval_strategy = "epoch"
@@ -514,7 +510,8 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
     from train.features.sentence_examples import SentenceDatasetStats, build_sentence_examples
     from train.training.config import type_list
     from train.training.crossval import run_cross_validation
-    from train.training.token_classification import final_model_note, load_docs
+    from train.training.data import load_docs
+    from train.training.trainer_setup import final_model_note
 
     ea = event_arguments(data_args)
     labels = type_list(data_args)

@@ -12,16 +12,15 @@ Three parts:
 
 from __future__ import annotations
 
-import csv
 import logging
 import time
 from collections.abc import Sequence
 from copy import deepcopy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from train.corpus.document import CorpusError, Document, Span, write_jsonl
+from train.corpus.document import Document, Span, write_jsonl
 from train.corpus.schema import Schema, load_schema
 from train.evaluation.spans import seqeval_metrics, type_confusion, write_reports
 from train.features.alignment import (
@@ -35,7 +34,9 @@ from train.features.alignment import (
 )
 from train.inference.backends import TorchBackend
 from train.inference.tagging import SpanTagger
+from train.training.data import load_docs
 from train.training.rundir import RunError, finish_run_dir, last_checkpoint, prepare_run_dir
+from train.training.trainer_setup import auto_precision, base_model_record, csv_log_callback, final_model_note
 
 log = logging.getLogger(__name__)
 
@@ -135,31 +136,6 @@ def task_schema(task: TokenTask, base: Schema | None = None) -> Schema:
 # --------------------------------------------------------------------------- training
 
 
-def _csv_callback_class():
-    from transformers import TrainerCallback
-
-    class CSVLogCallback(TrainerCallback):
-        """Every logged value as a row ``step, epoch, key, value`` in ``logs.csv``."""
-
-        def __init__(self, path: Path):
-            self.path = path
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if not state.is_world_process_zero or not logs:
-                return
-            new = not self.path.exists()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                if new:
-                    w.writerow(["step", "epoch", "key", "value"])
-                for k, v in logs.items():
-                    if isinstance(v, (int, float)):
-                        w.writerow([state.global_step, state.epoch, k, v])
-
-    return CSVLogCallback
-
-
 def window_metrics_fn(tags: Sequence[str]):
     """``compute_metrics`` for Trainer: strict seqeval over labelled positions of each window."""
 
@@ -184,33 +160,6 @@ def _argmax_logits(logits, labels):
     if isinstance(logits, tuple):
         logits = logits[0]
     return logits.argmax(-1)
-
-
-def auto_precision(training_args, explicit: set[str]) -> None:
-    """bf16 (or fp16) on a GPU that supports it, unless the config chose."""
-    import torch
-
-    if "bf16" in explicit or "fp16" in explicit or training_args.use_cpu or not torch.cuda.is_available():
-        return
-    if torch.cuda.is_bf16_supported():
-        training_args.bf16 = True
-    else:
-        training_args.fp16 = True
-
-
-def base_model_record(base) -> dict[str, Any]:
-    """The Hub revision and commit a run's base model came from (nothing for a local folder)."""
-    return {} if base.is_local else {"base_model_revision": base.revision, "base_model_commit": base.commit}
-
-
-def final_model_note(training_args) -> str:
-    """How long the cross-validation's final model (all documents) trains, for its report. The
-    folds have no dev set, so no best epoch is chosen in them: the final model trains for the
-    configured schedule, as each fold did."""
-    steps = training_args.max_steps if training_args.max_steps and training_args.max_steps > 0 else None
-    schedule = f"max_steps {steps}" if steps else f"num_train_epochs {training_args.num_train_epochs:g}"
-    return (f"Final model: trained on all documents for the configured {schedule}, as each fold was "
-            "(the folds have no dev set to choose a best epoch); it is the model saved beside this report.")
 
 
 def run_token_task(
@@ -258,7 +207,7 @@ def run_token_task(
 
     train_feats = make_features(tokenizer, train_docs, task, max_len, model_args.window_overlap, model_args.label_all_subwords)
     dev_feats = make_features(tokenizer, dev_docs, task, max_len, model_args.window_overlap, model_args.label_all_subwords) if has_dev else None
-    callbacks = [_csv_callback_class()(part / "logs.csv")]
+    callbacks = [csv_log_callback()(part / "logs.csv")]
     if has_dev and data_args.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=data_args.early_stopping_patience))
     trainer = Trainer(
@@ -312,73 +261,6 @@ def run_token_task(
 
 
 # --------------------------------------------------------------------------- data and the whole run
-
-
-def limit_sentences(docs: Sequence[Document], n: int | None) -> list[Document]:
-    """The first ``n`` sentences of the corpus (whole documents, the last one cut short)."""
-    if n is None:
-        return list(docs)
-    out: list[Document] = []
-    left = n
-    for d in docs:
-        if left <= 0:
-            break
-        sents = document_sentences(d)
-        if len(sents) > left:
-            d = replace(d, sentences=sents[:left])
-        out.append(d)
-        left -= len(sents)
-    return out
-
-
-def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: int | None = None) -> list[Document]:
-    """Documents of one split: corpus JSONL (validated), CoNLL/IOB2 through ``train.formats.conll``, or GSR CSV.
-
-    The format is ``data_format``, except that a folder or a ``.csv`` file is read as the GSR
-    (:mod:`train.formats.gsr`) and a ``FORMAT:PATH`` names its own.
-    """
-    from train.training.config import path_format
-
-    fmt, path = path_format(str(path), data_args.data_format)
-    span_kind = data_args.span_kind
-    if fmt == "gsr":
-        from train.formats.gsr import read as read_gsr
-
-        docs, report = read_gsr(path, schema=load_schema(data_args.schema_path), label_map=data_args.label_map,
-                                keep_ambiguous=getattr(data_args, "keep_ambiguous", False))
-        if report.errors:
-            raise CorpusError(report.problems)
-        log.info("%s", report.summary())
-    elif fmt == "conll":
-        from train.formats.conll import read_conll
-
-        docs = read_conll(
-            path,
-            layer=data_args.conll_layer,
-            label_map=data_args.label_map,
-            labels=list(types),
-            sentences_per_doc=data_args.conll_sentences_per_doc,
-        )
-        if span_kind == "events":
-            for d in docs:
-                d.events, d.entities = d.entities, []
-    else:
-        from train.corpus.document import read_jsonl
-
-        docs, problems = read_jsonl(path, load_schema(data_args.schema_path),
-                                    extend_sentences=getattr(data_args, "extend_sentences", False))
-        for p in problems:  # the sentences extend_sentences joined or widened: said, not silent
-            if p.level != "error" and getattr(data_args, "extend_sentences", False):
-                log.warning("%s", p)
-        if data_args.label_map:
-            for d in docs:
-                spans = [Span(s.start, s.end, data_args.label_map.get(s.label, s.label)) for s in d.spans(span_kind)]
-                spans = [s for s in spans if s.label]
-                if span_kind == "entities":
-                    d.entities = spans
-                else:
-                    d.events = spans
-    return limit_sentences(docs, max_sentences)
 
 
 def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] = frozenset()) -> dict[str, Any]:
