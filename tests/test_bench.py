@@ -40,3 +40,18 @@ def test_bench_quick_writes_the_figures(tmp_path):
     by = {r["name"]: r for r in data["rows"]}
     assert by["predictor"]["agreement_vs_fp32"] == 1.0 and 0.0 <= by["predictor_bf16"]["agreement_vs_fp32"] <= 1.0
     assert 0.0 <= agree["torch_bf16_vs_fp32"] <= 1.0
+    # the whole pipeline (three models), fp32 and the precision auto chose
+    whole = {r["name"]: r for r in data["whole_pipeline"]}
+    assert list(whole) == ["pipeline3_fp32", "pipeline3_auto"]
+    for r in whole.values():
+        for key in ("docs_per_s", "tokens_per_s", "peak_mb", "seconds"):
+            assert isinstance(r[key], (int, float)) and r[key] > 0, (r["name"], key)
+    assert whole["pipeline3_fp32"]["precision"] == "fp32"
+    assert whole["pipeline3_auto"]["precision"] in ("fp32", "bf16", "fp16")
+    assert "| pipeline3_fp32 |" in proc.stdout and "| pipeline3_auto |" in proc.stdout
+    # predict.py's peak resident memory over many documents against a tenth as many
+    mem = data["memory"]
+    assert mem["quick"] is True and "note" in mem and (mem["small_docs"], mem["large_docs"]) == (20, 200)
+    for key in ("peak_rss_mb_small", "peak_rss_mb_large", "ratio"):
+        assert isinstance(mem[key], (int, float)) and mem[key] > 0, key
+    assert "| predict_memory |" in proc.stdout

@@ -49,6 +49,25 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def new_rows_table(result: dict[str, Any]) -> str:
+    """The whole pipeline (three models, fp32 and auto) and the predict.py memory row."""
+    lines = ["| whole pipeline (entities, event types, triggers) | precision | docs/s | tokens/s | × fp32 | peak MiB | seconds |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in result["whole_pipeline"]:
+        lines.append(f"| {r['name']} | {r['precision']} ({r['precision_reason']}) | {r['docs_per_s']:.3f} | "
+                     f"{r['tokens_per_s']:.0f} | {r['x_fp32']:.2f} | {r['peak_mb']:.0f} | {r['seconds']:.1f} |")
+    m = result["memory"]
+    lines.append("")
+    lines.append(f"| predict.py peak RSS ({m['model']}) | documents | peak MiB | docs/s | seconds |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for n in (m["small_docs"], m["large_docs"]):
+        d = m[f"docs_{n}"]
+        lines.append(f"| {m['name']} | {n} | {d['peak_rss_mb']:.0f} | {d['docs_per_s']:.1f} | {d['seconds']:.1f} |")
+    lines.append(f"\npeak at {m['large_docs']} documents / peak at {m['small_docs']}: {m['ratio']:.3f}"
+                 + (f" ({m['note']})" if m.get("note") else ""))
+    return "\n".join(lines)
+
+
 def write_json(path: str | Path, result: dict[str, Any]) -> None:
     """The figures as indented JSON (UTF-8, not escaped), written atomically."""
     atomic_write_text(path, json.dumps(result, indent=2, ensure_ascii=False) + "\n")

@@ -42,6 +42,7 @@ from train.benchmark.agreement import label_agreement  # noqa: E402
 from train.benchmark.data import clean_sentences, limit_documents, load_documents, sentences_of  # noqa: E402
 from train.benchmark.limits import flops_limit, forward_limit  # noqa: E402
 from train.benchmark.machine import machine, versions  # noqa: E402
+from train.benchmark.memory import build_memory_model, memory_row  # noqa: E402
 from train.benchmark.models import (  # noqa: E402
     build_model,
     dense_macs_per_token,
@@ -50,7 +51,8 @@ from train.benchmark.models import (  # noqa: E402
     trained_tiny_model,
 )
 from train.benchmark.paths import NEWS  # noqa: E402
-from train.benchmark.report import table, write_json  # noqa: E402
+from train.benchmark.pipeline import build_pipeline_models, pipeline_rows  # noqa: E402
+from train.benchmark.report import new_rows_table, table, write_json  # noqa: E402
 from train.benchmark.rows import measure_rows  # noqa: E402
 from train.benchmark.training_speed import training_throughput  # noqa: E402
 from train.features.tokenization import load_tokenizer  # noqa: E402
@@ -66,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-steps", type=int, default=None, help="Trainer steps per training mode")
     ap.add_argument("--trained-model", default=None, help="a trained tiny NER model for the label agreement check")
     ap.add_argument("--threads", type=int, default=None, help="torch/ONNX Runtime threads (default: all cores)")
+    ap.add_argument("--only-new-rows", action="store_true",
+                    help="only the whole-pipeline (three models) and predict.py memory rows")
     ap.add_argument("--workdir", default=None, help="keep the bench models here (default: a temporary folder)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = ap.parse_args(argv)
@@ -108,6 +112,8 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
     config = load_config(str(model_dir))
     tok = load_tokenizer(str(model_dir))
     ntok = sum(len(x) for x in tok(texts)["input_ids"])
+    if args.only_new_rows:
+        return _new_rows_only(args, argv, work, model_dir, config, docs, texts, all_texts, source, threads, ntok, t0)
     export_s = export_timed(model_dir)
     print(f"model built and exported ({export_s:.0f} s export); {ntok} sub-word tokens", file=sys.stderr, flush=True)
 
@@ -134,6 +140,7 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
         agree.append({"name": f"trained tiny model ({trained})", **label_agreement(scratch, all_texts)})
     print("label agreement done", file=sys.stderr, flush=True)
 
+    whole, memory = _new_rows(args, work, model_dir, docs, all_texts, threads, ntok)
     training = training_throughput(model_dir, all_texts, steps=steps, batch_size=16 if not args.quick else 8)
     result = {
         "command": "python scripts/bench.py " + " ".join(argv),
@@ -144,6 +151,8 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
         "model": {"layers": config.num_hidden_layers, "hidden": config.hidden_size, "vocab": config.vocab_size,
                   "labels": config.num_labels, "quick": bool(args.quick)},
         "rows": rows,
+        "whole_pipeline": whole,
+        "memory": memory,
         "forward_limit_tokens_per_s": fwd,
         "forward_limit_runs": fwd_runs,
         "flops_limit_gflops": gflops,
@@ -156,6 +165,35 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
         "seconds": time.perf_counter() - t0,
     }
     print(table(result))
+    print(new_rows_table(result))
+    if args.json:
+        write_json(args.json, result)
+    return 0
+
+
+def _new_rows(args, work: Path, model_dir: Path, docs, all_texts, threads: int, ntok: int) -> tuple[list, dict]:
+    """The whole-pipeline rows (three models, fp32 and auto) and the predict.py memory row."""
+    dirs = build_pipeline_models(model_dir, work, all_texts)
+    whole = pipeline_rows(dirs, docs, ntok)
+    memory = memory_row(build_memory_model(work / "memory-model", model_dir), docs, threads, args.quick)
+    return whole, memory
+
+
+def _new_rows_only(args, argv: list[str], work: Path, model_dir: Path, config, docs, texts, all_texts, source: str,
+                   threads: int, ntok: int, t0: float) -> int:
+    whole, memory = _new_rows(args, work, model_dir, docs, all_texts, threads, ntok)
+    result = {
+        "command": "python scripts/bench.py " + " ".join(argv),
+        "machine": machine(threads),
+        "versions": versions(),
+        "inputs": {"source": source, "documents": len(docs), "sentences": len(texts), "tokens": ntok},
+        "model": {"layers": config.num_hidden_layers, "hidden": config.hidden_size, "vocab": config.vocab_size,
+                  "labels": config.num_labels, "quick": bool(args.quick)},
+        "whole_pipeline": whole,
+        "memory": memory,
+        "seconds": time.perf_counter() - t0,
+    }
+    print(new_rows_table(result))
     if args.json:
         write_json(args.json, result)
     return 0

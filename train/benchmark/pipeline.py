@@ -1,0 +1,101 @@
+"""The whole pipeline of ``predict.py``: entities, sentence event types and triggers, three models.
+
+The trigger tagger and the event classifier have the NER bench model's shape and tokenizer
+(:func:`train.benchmark.models.build_model`), random encoders of their own and heads shaped as
+a trained model's would be: the trigger head tags about one word in four (as the NER head),
+the classifier carries the ``thresholds`` and ``sentence_inputs`` that training writes into
+its config, so that the predictor runs exactly the path it runs on published models.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from train.benchmark.measure import timed
+from train.benchmark.models import shape_head
+from train.features.windows import CONFIG_KEY
+from train.inference.predictor import InputDocument, Predictor
+
+PIPELINE_PRECISIONS = {"pipeline3_fp32": "fp32", "pipeline3_auto": "auto"}
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
+def _copy_tokenizer(src: Path, dst: Path) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in TOKENIZER_FILES:
+        if (src / name).is_file():
+            shutil.copy2(src / name, dst / name)
+
+
+def build_pipeline_models(ner_dir: Path, work: Path, texts: Sequence[str], seed: int = 1) -> dict[str, Path]:
+    """``{"ner", "events", "triggers"}`` model folders of the NER model's shape, sharing its tokenizer."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertForTokenClassification
+
+    from train.corpus.schema import load_schema
+    from train.features.tokenization import load_tokenizer
+
+    schema = load_schema()
+    base = BertConfig.from_pretrained(str(ner_dir)).to_dict()
+    for key in ("id2label", "label2id", "num_labels", "architectures", "problem_type", "_name_or_path"):
+        base.pop(key, None)
+    tok = load_tokenizer(str(ner_dir))
+    dirs = {"ner": ner_dir, "triggers": work / "bench-triggers", "events": work / "bench-events"}
+
+    trig_labels = ["O"] + [f"{p}-{t}" for t in schema.event_labels for p in ("B", "I")]
+    torch.manual_seed(seed)
+    cfg = BertConfig(**base, id2label=dict(enumerate(trig_labels)), label2id={x: i for i, x in enumerate(trig_labels)})
+    trig = BertForTokenClassification(cfg).eval()
+    shape_head(trig, tok, texts, seed)
+    trig.save_pretrained(dirs["triggers"])
+    _copy_tokenizer(ner_dir, dirs["triggers"])
+
+    ev_labels = list(schema.event_labels)
+    torch.manual_seed(seed + 1)
+    cfg = BertConfig(**base, id2label=dict(enumerate(ev_labels)), label2id={x: i for i, x in enumerate(ev_labels)},
+                     problem_type="multi_label_classification")
+    ev = BertForSequenceClassification(cfg).eval()
+    ev.config.thresholds = {x: 0.5 for x in ev_labels}
+    setattr(ev.config, CONFIG_KEY, {"context": "previous", "max_length": 128, "window_overlap": 32, "aggregation": "max"})
+    ev.save_pretrained(dirs["events"])
+    _copy_tokenizer(ner_dir, dirs["events"])
+    return dirs
+
+
+def pipeline_rows(dirs: dict[str, Path], docs: Sequence[tuple[str, str]], ntok: int) -> list[dict[str, Any]]:
+    """One row per :data:`PIPELINE_PRECISIONS`: the three-model predictor over the bench documents.
+
+    ``tokens_per_s`` counts the bench sentences' sub-word tokens once (as the other rows do),
+    although each of the three models reads them.
+    """
+    inputs = [InputDocument(i, t) for i, t in docs]
+    rows = []
+    for name, precision in PIPELINE_PRECISIONS.items():
+        pred = Predictor.from_pretrained(ner=str(dirs["ner"]), events=str(dirs["events"]), triggers=str(dirs["triggers"]),
+                                         backend="torch", batch_size=32, precision=precision)
+        list(pred.predict([InputDocument("warm", docs[0][1][:400])]))
+
+        def go(pred: Predictor = pred) -> tuple[int, int, int]:
+            ents = events = types = 0
+            for rec in pred.predict(inputs):
+                ents += len(rec["entities"])
+                events += len(rec["events"])
+                types += sum(len(s.get("event_types", ())) for s in rec["sentences"])
+            return ents, types, events
+
+        (ents, types, events), secs, peak = timed(go)
+        rows.append({"name": name, "precision_asked": precision, "precision": pred.precision,
+                     "precision_reason": pred.precision_reason, "docs_per_s": len(docs) / secs,
+                     "tokens_per_s": ntok / secs, "seconds": secs, "peak_mb": peak, "entities": ents,
+                     "sentence_event_types": types, "events": events})
+        print(f"{name}: {len(docs) / secs:.2f} docs/s, {ntok / secs:.0f} tokens/s, precision {pred.precision}",
+              file=sys.stderr, flush=True)
+        del pred
+    fp32 = rows[0]["docs_per_s"]
+    for r in rows:
+        r["x_fp32"] = r["docs_per_s"] / fp32
+    return rows
