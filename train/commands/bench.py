@@ -13,6 +13,10 @@ when that is absent), measures:
   and the FLOP limit of the machine (a large fp32 matrix product), each row's ratio to it;
 * label agreement of ONNX fp32 vs PyTorch, int8 vs fp32 and PyTorch bf16 vs fp32, on this
   model and on a trained tiny model, and the ONNX file sizes;
+* the whole pipeline of ``predict.py`` (entities, sentence event types and triggers: three
+  models), in documents/s and tokens/s, with ``--precision fp32`` and ``auto``
+  (:mod:`train.benchmark.pipeline`), and the peak resident memory of ``scripts/predict.py``
+  streaming 10,000 documents against 1,000 (:mod:`train.benchmark.memory`);
 * training: tokens/s of ``Trainer`` steps with dynamic padding and length grouping against
   padding to ``max_seq_length`` 128.
 
@@ -20,7 +24,9 @@ The model has random weights and the exact CAMeLBERT-base configuration, with a 
 to tag about one word in four as an entity (:mod:`train.benchmark.models`). Each part of the
 run is a module of :mod:`train.benchmark`; this command parses the options and runs them in order.
 
-``--quick`` (a smaller model, fewer sentences and steps) is the test suite's smoke test.
+``--quick`` (a smaller model, fewer sentences and steps, 200 against 20 documents for the
+memory row) is the test suite's smoke test; ``--only-new-rows`` runs only the whole-pipeline
+and memory rows.
 """
 
 from __future__ import annotations
