@@ -1,8 +1,10 @@
 """Which numeric precision to run a model in: ``auto``, ``fp32``, ``bf16``, ``fp16`` or ``int8``.
 
-Why: the fastest path depends on the hardware. CPUs with AMX or AVX512-BF16 run bfloat16
-matrix products natively (about twice fp32), GPUs run bf16 or fp16 on tensor cores, and
-elsewhere fp32 (or the ONNX int8 graph, chosen explicitly) is the safe choice. ``auto`` makes
+Why: the fastest path depends on the hardware. CPUs with AMX run bfloat16 matrix products on
+their tile units (about 2.6x fp32 for a BERT-base forward), GPUs run bf16 or fp16 on tensor
+cores, and elsewhere fp32 (or the ONNX int8 graph, chosen explicitly) is the safe choice. A CPU
+with AVX512-BF16 but no AMX gets fp32: bf16 was measured *slower* than fp32 there (about 0.6-0.75x,
+docs/benchmarks.md), so ``auto`` does not pick it; ``--precision bf16`` still can. ``auto`` makes
 that choice from the CPU flags and the device; the flags can be forced with the environment
 variable ``ARABIC_IE_CPU_FLAGS`` (comma or space separated; empty means none), so the choice
 is testable on any machine. No training code is imported here; torch only when needed.
@@ -16,7 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
-BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+BF16_CPU_FLAGS = ("amx_bf16",)  # the flags that make bf16 faster than fp32
+SLOW_BF16_CPU_FLAGS = ("avx512_bf16",)  # bf16 runs, but slower than fp32 (measured)
 ENV_FLAGS = "ARABIC_IE_CPU_FLAGS"
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -49,7 +52,7 @@ def cpu_flags(environ: dict[str, str] | None = None, cpuinfo: Path = CPUINFO) ->
 
 
 def cpu_bf16_flag(flags: Iterable[str]) -> str | None:
-    """The first flag that makes bf16 fast on this CPU (AMX, then AVX512-BF16), or None."""
+    """The flag that makes bf16 faster than fp32 on this CPU (AMX), or None."""
     have = set(flags)
     return next((f for f in BF16_CPU_FLAGS if f in have), None)
 
@@ -75,7 +78,10 @@ def choose_auto(device: str, flags: Iterable[str] | None = None, cuda_bf16: bool
     via = f", from {source}" if source == ENV_FLAGS else ""
     if found:
         return "bf16", f"auto: CPU has {found}{via}"
-    return "fp32", f"auto: CPU has neither {' nor '.join(BF16_CPU_FLAGS)}{via}"
+    slow = next((f for f in SLOW_BF16_CPU_FLAGS if f in set(flags)), None)
+    if slow:
+        return "fp32", f"auto: CPU has {slow} but no amx_bf16, where bf16 is slower than fp32{via}"
+    return "fp32", f"auto: CPU has no amx_bf16{via}"
 
 
 def check_precision(value: str) -> str:
