@@ -109,9 +109,17 @@ class TokenTagger(_Model):
         """Spans ``{start, end, label, score}`` of each text taken as one sentence."""
         return [spans[0] for spans in self.tag_documents([(t, [(0, len(t))]) for t in texts])]
 
-    def tag_documents(self, docs: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[list[dict[str, Any]]]]:
-        """For each ``(text, sentence bounds)``: per sentence, spans with offsets into ``text``."""
-        return self.span_tagger.scored_spans(docs)
+    def tag_documents(self, docs: Sequence[tuple[str, Sequence[tuple[int, int]]]],
+                      sents: list[Any] | None = None) -> list[list[list[dict[str, Any]]]]:
+        """For each ``(text, sentence bounds)``: per sentence, spans with offsets into ``text``
+        (``sents``: the documents already encoded by a tagger with the same tokenizer)."""
+        return self.span_tagger.scored_spans(docs, sents)
+
+    def same_tokenizer(self, other: TokenTagger) -> bool:
+        """Whether ``other`` tokenises exactly as this tagger does (then one encoding serves both)."""
+        a, b = self.tokenizer, other.tokenizer
+        return (a.backend_tokenizer.to_str() == b.backend_tokenizer.to_str()
+                and (a.cls_token_id, a.sep_token_id, a.pad_token_id) == (b.cls_token_id, b.sep_token_id, b.pad_token_id))
 
 
 class SentenceClassifier(_Model):
@@ -182,6 +190,7 @@ class Predictor:
             raise PredictorError("no model given: pass at least one of --ner, --events, --triggers")
         self.ner, self.events, self.triggers = ner, events, triggers
         self.chunk_sentences = chunk_sentences
+        self._shared_tokens = bool(ner and triggers and ner.same_tokenizer(triggers))
         first = next(m for m in (ner, events, triggers) if m is not None)
         self.precision: str = str(getattr(first.backend, "precision", "fp32"))
         self.precision_reason = "asked for"
@@ -239,8 +248,10 @@ class Predictor:
     def _predict_chunk(self, chunk: list[tuple[InputDocument, list[tuple[int, int]]]]) -> Iterator[dict[str, Any]]:
         texts = [doc.text[a:b] for doc, sents in chunk for a, b in sents]
         bounds = [(doc.text, sents) for doc, sents in chunk]
-        ner = [x for per in self.ner.tag_documents(bounds) for x in per] if self.ner else None
-        trig = [x for per in self.triggers.tag_documents(bounds) for x in per] if self.triggers else None
+        # NER and triggers usually share their base model's tokenizer: tokenise the chunk once for both.
+        shared = self.ner.span_tagger.encode(bounds) if self.ner and self.triggers and self._shared_tokens else None
+        ner = [x for per in self.ner.tag_documents(bounds, shared) for x in per] if self.ner else None
+        trig = [x for per in self.triggers.tag_documents(bounds, shared) for x in per] if self.triggers else None
         ctxs = [c for doc, sents in chunk for c in self.events.contexts(doc.text, sents)] if self.events else None
         types = self.events.classify(texts, ctxs) if self.events else None
         k = 0

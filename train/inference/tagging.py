@@ -132,15 +132,23 @@ class SpanTagger:
             out[s.doc_index] += spans_from_tags(texts[s.doc_index], s, tags)
         return out
 
-    def scored_spans(self, docs: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[list[list[dict[str, Any]]]]:
-        """For each ``(text, sentence bounds)``: per sentence, spans ``{start, end, label, score}``.
-
-        Each document is tokenised once; the sentences of all documents are batched together.
-        A span's score is the mean over its words of the probability of the word's tag.
-        """
+    def encode(self, docs: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[EncodedSentence]:
+        """The sentences of every ``(text, sentence bounds)``, each document tokenised once."""
         sents: list[EncodedSentence] = []
         for k, (text, bounds) in enumerate(docs):
             sents += encode_spans_of_text(self.tokenizer, text, list(bounds), doc_index=k)
+        return sents
+
+    def scored_spans(self, docs: Sequence[tuple[str, Sequence[tuple[int, int]]]],
+                     sents: list[EncodedSentence] | None = None) -> list[list[list[dict[str, Any]]]]:
+        """For each ``(text, sentence bounds)``: per sentence, spans ``{start, end, label, score}``.
+
+        The sentences of all documents are batched together. ``sents`` is :meth:`encode`'s result
+        when another tagger with the same tokenizer already made it (the predictor shares it).
+        A span's score is the mean over its words of the probability of the word's tag.
+        """
+        if sents is None:
+            sents = self.encode(docs)
         if not sents:
             return [[[] for _ in bounds] for _, bounds in docs]
         tags, scores = self.tag_and_score(sents)
