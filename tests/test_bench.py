@@ -49,6 +49,11 @@ def test_bench_quick_writes_the_figures(tmp_path):
     assert whole["pipeline3_fp32"]["precision"] == "fp32"
     assert whole["pipeline3_auto"]["precision"] in ("fp32", "bf16", "fp16")
     assert "| pipeline3_fp32 |" in proc.stdout and "| pipeline3_auto |" in proc.stdout
+    # one profiled pass: each part's share of the time; the forward pass is found, the parts add up to the whole
+    prof = whole["pipeline3_fp32"]["profile"]
+    parts = ("forward", "tagger_tokenisation", "classifier_windows", "sentence_splitting", "event_records", "other")
+    assert all(0.0 <= prof[k] <= 1.0 for k in parts) and prof["forward"] > 0 and prof["tagger_tokenisation"] > 0
+    assert abs(sum(prof[k] for k in parts) - 1.0) < 1e-6
     # predict.py's peak resident memory over many documents against a tenth as many
     mem = data["memory"]
     assert mem["quick"] is True and "note" in mem and (mem["small_docs"], mem["large_docs"]) == (20, 200)

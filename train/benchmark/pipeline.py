@@ -17,6 +17,7 @@ from typing import Any
 
 from train.benchmark.measure import timed
 from train.benchmark.models import shape_head
+from train.benchmark.profile import profile_shares
 from train.features.windows import CONFIG_KEY
 from train.inference.predictor import InputDocument, Predictor
 
@@ -94,6 +95,10 @@ def pipeline_rows(dirs: dict[str, Path], docs: Sequence[tuple[str, str]], ntok: 
                      "sentence_event_types": types, "events": events})
         print(f"{name}: {len(docs) / secs:.2f} docs/s, {ntok / secs:.0f} tokens/s, precision {pred.precision}",
               file=sys.stderr, flush=True)
+        if name == "pipeline3_fp32":  # one profiled pass (slower under the profiler; only the shares count)
+            rows[-1]["profile"] = profile_shares(go)
+            print("profile: " + ", ".join(f"{k} {v:.0%}" for k, v in rows[-1]["profile"].items() if k != "profiled_seconds"),
+                  file=sys.stderr, flush=True)
         del pred
     fp32 = rows[0]["docs_per_s"]
     for r in rows:
