@@ -19,6 +19,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from train.inference.predictor import InputDocument, document_chunks
@@ -95,7 +96,11 @@ def init_ray(options: RayOptions) -> Any:
         cpus = max(1, options.workers * max(1, options.threads_per_worker))
         gpus = int(options.gpus_per_worker * options.workers + 0.999) if options.gpus_per_worker else 0
         store = (options.object_store_mb or 512) * 1024 * 1024
-        ray.init(num_cpus=cpus, num_gpus=gpus, object_store_memory=store, **kwargs)
+        # The actors import this very `train` package (a checkout, not an older install elsewhere).
+        root = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        ray.init(num_cpus=cpus, num_gpus=gpus, object_store_memory=store,
+                 runtime_env={"env_vars": {"PYTHONPATH": path, "TOKENIZERS_PARALLELISM": "false"}}, **kwargs)
     return ray
 
 
