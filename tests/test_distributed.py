@@ -69,7 +69,9 @@ def ner_model(tmp_path_factory) -> Path:
 
 
 def _predict(*args: str) -> int:
-    return load_script("predict").main(["--no-progress", "--threads", "1", "--batch-size", "8", *args])
+    # small chunks, so that the few articles make several chunks and both actors get some
+    return load_script("predict").main(["--no-progress", "--threads", "1", "--batch-size", "8", "--chunk-sentences", "24",
+                                        *args])
 
 
 @pytest.mark.server  # a local Ray instance

@@ -238,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU when there is one)")
     ap.add_argument("--batch-size", type=int, default=32, help="sentences or windows per forward pass")
     ap.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's own choice)")
+    ap.add_argument("--chunk-sentences", type=int, default=256,
+                    help="sentences of consecutive documents batched together (default: 256); with --engine ray "
+                         "a chunk is the unit one actor takes, so smaller chunks spread a small input wider")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     ap.add_argument("--engine", choices=("local", "ray"), default="local",
                     help="local: this process (default); ray: Ray Data actors, each loading the models once "
@@ -292,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
                                 precision=args.precision)
         # Loaded here under either engine: the errors and the precision line come before any work,
         # and the writers take the model names and precision from it.
-        predictor = Predictor.from_pretrained(**predictor_kwargs)
+        predictor = Predictor.from_pretrained(**predictor_kwargs, chunk_sentences=max(1, args.chunk_sentences))
         print(f"predict.py: precision {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
         done = read_done_ids(args.output) if args.resume else set()
         docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)
@@ -302,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
 
             options = RayOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
                                  gpus_per_worker=args.gpus_per_worker, address=args.ray_address)
-            records = predict_records(docs, predictor_kwargs, options, chunk_sentences=predictor.chunk_sentences)
+            records = predict_records(docs, {**predictor_kwargs, "chunk_sentences": predictor.chunk_sentences}, options,
+                                      chunk_sentences=predictor.chunk_sentences)
         else:
             records = predictor.predict(docs)
         if len(head) > 1 and not args.no_progress:
@@ -336,7 +340,7 @@ def _subject(argv: list[str]) -> str | None:
     from train.cli import describe_args
 
     return describe_args(argv, "--ner", "--events", "--triggers", "--output", "-o", positional="input",
-                         takes_value=("--text", "--format", "--backend", "--precision", "--device", "--batch-size", "--threads",
+                         takes_value=("--text", "--format", "--backend", "--precision", "--device", "--batch-size", "--threads", "--chunk-sentences",
                                       "--engine", "--workers", "--threads-per-worker", "--gpus-per-worker",
                                       "--ray-address"))
 
