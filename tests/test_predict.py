@@ -531,3 +531,25 @@ def test_predict_over_shared_news(tiny_models, trained_ner, predict_cli, capsys,
         with open(f, encoding="utf-8", newline="") as fh:
             assert rec["text"] == fh.read()
         check_offsets(rec)
+
+
+def test_parquet_inputs_give_ids_text_and_meta(tmp_path):
+    """A Parquet file (``text``; optional ``id`` and ``meta``) is an input like a JSON Lines file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    predict = load_script("predict")
+    pq.write_table(pa.table({"id": ["a", None], "text": ["نص أول.", "نص ثان."], "meta": ['{"src": "x"}', None]}),
+                   tmp_path / "docs.parquet")
+    pq.write_table(pa.table({"text": ["ثالث"]}), tmp_path / "bare.parquet")
+    paths = [str(tmp_path / "docs.parquet"), str(tmp_path / "bare.parquet")]
+    predict.check_unique_ids(paths, [])
+    docs = list(predict.iter_inputs(paths, []))
+    assert [(d.id, d.text, d.meta) for d in docs] == [("a", "نص أول.", {"src": "x"}), ("docs:2", "نص ثان.", {}),
+                                                      ("bare:1", "ثالث", {})]
+    pq.write_table(pa.table({"body": ["x"]}), tmp_path / "bad.parquet")
+    with pytest.raises(predict.InputError, match="text"):
+        predict.check_unique_ids([str(tmp_path / "bad.parquet")], [])
+    pq.write_table(pa.table({"id": ["a"], "text": ["again"]}), tmp_path / "dup.parquet")
+    with pytest.raises(predict.InputError, match="also the id"):
+        predict.check_unique_ids([paths[0], str(tmp_path / "dup.parquet")], [])
