@@ -52,11 +52,25 @@ def is_main_process() -> bool:
     return process_rank() == 0
 
 
+_WAIT_GROUP: list = []
+
+
 def wait_for_all() -> None:
-    """A barrier across the processes of a distributed run; nothing in a single process."""
+    """A barrier across the processes of a distributed run; nothing in a single process.
+
+    It runs on a gloo group of its own with a week's timeout: the other processes may wait here
+    while rank 0 evaluates a large test split, longer than the training group's timeout
+    (``ddp_timeout``, 30 minutes) would allow. The group is made the first time (every rank
+    reaches the first barrier at the same point of the run).
+    """
     dist = _dist()
-    if dist is not None:
-        dist.barrier()
+    if dist is None:
+        return
+    if not _WAIT_GROUP:
+        from datetime import timedelta
+
+        _WAIT_GROUP.append(dist.new_group(backend="gloo", timeout=timedelta(days=7)))
+    dist.barrier(group=_WAIT_GROUP[0])
 
 
 def start_run(training_args, output_dir: str | Path, resume: bool, overwrite: bool) -> Path:
