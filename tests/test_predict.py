@@ -553,3 +553,28 @@ def test_parquet_inputs_give_ids_text_and_meta(tmp_path):
     pq.write_table(pa.table({"id": ["a"], "text": ["again"]}), tmp_path / "dup.parquet")
     with pytest.raises(predict.InputError, match="also the id"):
         predict.check_unique_ids([paths[0], str(tmp_path / "dup.parquet")], [])
+
+
+def test_parquet_output_holds_the_jsonl_records(tmp_path):
+    """``--format parquet``: one row per record, the jsonl record's fields as strings and JSON."""
+    import pyarrow.parquet as pq
+
+    from train.inference.output import OutputError, open_output
+
+    recs = [{"id": "a", "text": "نص", "meta": {"source": "x"}, "sentences": [{"start": 0, "end": 2}],
+             "entities": [{"start": 0, "end": 2, "label": "GPE", "text": "نص", "score": 0.5}], "events": []},
+            {"id": "b", "text": "آخر", "meta": {}, "sentences": [], "entities": [], "events": []}]
+    for fmt in ("jsonl", "parquet"):
+        with open_output(tmp_path / f"out.{fmt}", fmt) as out:
+            for r in recs:
+                out.write(r)
+    want = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    got = [{"id": r["id"], "text": r["text"], **({"meta": json.loads(r["meta"])} if r["meta"] else {}),
+            **{k: json.loads(r[k]) for k in ("entities", "sentences", "events")}} for r in rows]
+    assert got == want and not (tmp_path / "out.parquet.part").exists()
+    # a Parquet output is a Parquet input again: same ids, texts and meta
+    docs = list(load_script("predict").iter_inputs([str(tmp_path / "out.parquet")], []))
+    assert [(d.id, d.text, d.meta) for d in docs] == [("a", "نص", {"source": "x"}), ("b", "آخر", {})]
+    with pytest.raises(OutputError, match="--output"), open_output(None, "parquet"):
+        pass
