@@ -531,3 +531,50 @@ def test_predict_over_shared_news(tiny_models, trained_ner, predict_cli, capsys,
         with open(f, encoding="utf-8", newline="") as fh:
             assert rec["text"] == fh.read()
         check_offsets(rec)
+
+
+def test_parquet_inputs_give_ids_text_and_meta(tmp_path):
+    """A Parquet file (``text``; optional ``id`` and ``meta``) is an input like a JSON Lines file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    predict = load_script("predict")
+    pq.write_table(pa.table({"id": ["a", None], "text": ["نص أول.", "نص ثان."], "meta": ['{"src": "x"}', None]}),
+                   tmp_path / "docs.parquet")
+    pq.write_table(pa.table({"text": ["ثالث"]}), tmp_path / "bare.parquet")
+    paths = [str(tmp_path / "docs.parquet"), str(tmp_path / "bare.parquet")]
+    predict.check_unique_ids(paths, [])
+    docs = list(predict.iter_inputs(paths, []))
+    assert [(d.id, d.text, d.meta) for d in docs] == [("a", "نص أول.", {"src": "x"}), ("docs:2", "نص ثان.", {}),
+                                                      ("bare:1", "ثالث", {})]
+    pq.write_table(pa.table({"body": ["x"]}), tmp_path / "bad.parquet")
+    with pytest.raises(predict.InputError, match="text"):
+        predict.check_unique_ids([str(tmp_path / "bad.parquet")], [])
+    pq.write_table(pa.table({"id": ["a"], "text": ["again"]}), tmp_path / "dup.parquet")
+    with pytest.raises(predict.InputError, match="also the id"):
+        predict.check_unique_ids([paths[0], str(tmp_path / "dup.parquet")], [])
+
+
+def test_parquet_output_holds_the_jsonl_records(tmp_path):
+    """``--format parquet``: one row per record, the jsonl record's fields as strings and JSON."""
+    import pyarrow.parquet as pq
+
+    from train.inference.output import OutputError, open_output
+
+    recs = [{"id": "a", "text": "نص", "meta": {"source": "x"}, "sentences": [{"start": 0, "end": 2}],
+             "entities": [{"start": 0, "end": 2, "label": "GPE", "text": "نص", "score": 0.5}], "events": []},
+            {"id": "b", "text": "آخر", "meta": {}, "sentences": [], "entities": [], "events": []}]
+    for fmt in ("jsonl", "parquet"):
+        with open_output(tmp_path / f"out.{fmt}", fmt) as out:
+            for r in recs:
+                out.write(r)
+    want = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    got = [{"id": r["id"], "text": r["text"], **({"meta": json.loads(r["meta"])} if r["meta"] else {}),
+            **{k: json.loads(r[k]) for k in ("entities", "sentences", "events")}} for r in rows]
+    assert got == want and not (tmp_path / "out.parquet.part").exists()
+    # a Parquet output is a Parquet input again: same ids, texts and meta
+    docs = list(load_script("predict").iter_inputs([str(tmp_path / "out.parquet")], []))
+    assert [(d.id, d.text, d.meta) for d in docs] == [("a", "نص", {"source": "x"}), ("b", "آخر", {})]
+    with pytest.raises(OutputError, match="--output"), open_output(None, "parquet"):
+        pass

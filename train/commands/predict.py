@@ -8,9 +8,14 @@
 
 Inputs: paths to ``.txt`` files (one document each), folders (every ``.txt`` under them),
 JSON Lines files (``.jsonl``: one document per line with ``text`` and an optional ``id``),
+Parquet files (``.parquet``: a ``text`` column, optional ``id`` and ``meta`` columns),
 ``--text`` for text on the command line, or standard input (``-``, or no input at all; JSON
 Lines when it starts with ``{``, else one document). Inputs are read lazily and records are
 written as they are done. Every offset is a character offset into the original text.
+
+``--engine ray --workers N`` runs the same predictor in N Ray actors (``pip install .[ray]``;
+a local Ray instance, or ``--ray-address`` for a cluster) and writes the same records in the
+same order (:mod:`train.inference.ray_engine`).
 """
 
 from __future__ import annotations
@@ -115,6 +120,45 @@ def _is_jsonl(path: Path) -> bool:
     return path.suffix.lower() in (".jsonl", ".ndjson")
 
 
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def _parquet_sourced(path: Path, ids_only: bool = False) -> Iterator[tuple[str, InputDocument]]:
+    """``(FILE:ROW, document)`` for every row of a Parquet file (``text``; optional ``id``, ``meta``),
+    read one record batch at a time. ``ids_only``: the text column is not read (texts come back empty)."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid/OSError kinds
+        raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
+    names = set(pf.schema_arrow.names)
+    if "text" not in names:
+        raise InputError(f"{path}: text: a Parquet input needs a \"text\" column (columns: {', '.join(sorted(names))})")
+    cols = [c for c in ("id", "text", "meta") if c in names and not (ids_only and c != "id")]
+    row = 0
+    for batch in pf.iter_batches(batch_size=1024, columns=cols or None):
+        data = batch.to_pydict() if cols else {}
+        n = batch.num_rows
+        for j in range(n):
+            row += 1
+            source = f"{path}:{row}"
+            text = data["text"][j] if "text" in data else ""
+            if not isinstance(text, str):
+                raise InputError(f"{source}: text: each row needs a \"text\" string")
+            doc_id = data["id"][j] if "id" in data and data["id"][j] is not None else f"{path.stem}:{row}"
+            if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+                raise InputError(f"{source}: id: must be a string or an integer")
+            meta = data["meta"][j] if "meta" in data else None
+            if isinstance(meta, str):
+                try:
+                    meta = json.loads(meta)
+                except json.JSONDecodeError:
+                    meta = None
+            yield source, InputDocument(str(doc_id), text, meta if isinstance(meta, dict) else {})
+
+
 def iter_inputs(paths: list[str], texts: list[str]) -> Iterator[InputDocument]:
     """Every input document, lazily, in the order given; an id seen before is an :class:`InputError`.
 
@@ -137,6 +181,8 @@ def _sourced_inputs(paths: list[str], texts: list[str]) -> Iterator[tuple[str, I
             yield from _stdin_sourced()
         elif _is_jsonl(f):
             yield from _jsonl_sourced(_jsonl_lines(f), str(f))
+        elif _is_parquet(f):
+            yield from _parquet_sourced(f)
         else:
             yield str(f), InputDocument(doc_id, _read_text(f), {"source": str(f)})
 
@@ -166,13 +212,16 @@ def check_unique_ids(paths: list[str], texts: list[str]) -> None:
         if _is_jsonl(f):
             for source, doc in _jsonl_sourced(_jsonl_lines(f), str(f)):
                 _claim(seen, doc.id, source)
+        elif _is_parquet(f):
+            for source, doc in _parquet_sourced(f, ids_only=True):
+                _claim(seen, doc.id, source)
         else:
             _claim(seen, doc_id, str(f))
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("inputs", nargs="*", help=".txt files, folders of .txt files, .jsonl files, or - for stdin")
+    ap.add_argument("inputs", nargs="*", help=".txt files, folders of .txt files, .jsonl or .parquet files, or - for stdin")
     ap.add_argument("--text", action="append", default=[], help="a document given on the command line (repeatable)")
     ap.add_argument("--ner", help="NER model: a published folder or a Hub name")
     ap.add_argument("--events", help="sentence event-type classifier: a published folder or a Hub name")
@@ -189,7 +238,20 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU when there is one)")
     ap.add_argument("--batch-size", type=int, default=32, help="sentences or windows per forward pass")
     ap.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's own choice)")
+    ap.add_argument("--chunk-sentences", type=int, default=256,
+                    help="sentences of consecutive documents batched together (default: 256); with --engine ray "
+                         "a chunk is the unit one actor takes, so smaller chunks spread a small input wider")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="local: this process (default); ray: Ray Data actors, each loading the models once "
+                         "(pip install .[ray]); the records and their order are the same")
+    ap.add_argument("--workers", type=int, default=2, help="--engine ray: number of actors (default: 2)")
+    ap.add_argument("--threads-per-worker", type=int, default=1,
+                    help="--engine ray: CPU threads (and Ray CPUs) per actor (default: 1)")
+    ap.add_argument("--gpus-per-worker", type=float, default=0.0,
+                    help="--engine ray: GPUs per actor, fractions allowed (default: 0, CPU)")
+    ap.add_argument("--ray-address", help="--engine ray: join this cluster (auto, ray://HOST:10001) instead of "
+                                          "starting a local Ray instance")
     ap.add_argument("--allow-pickle", action="store_true",
                     help="accept a model folder with only pickle (.bin) weights; loading a pickle can run code")
     return ap
@@ -209,6 +271,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.precision is not None and args.precision not in PRECISIONS:
         print(f"predict.py: --precision {args.precision!r} is not one of {', '.join(PRECISIONS)}", file=sys.stderr)
         return 2
+    if args.engine == "ray":
+        if args.workers < 1 or args.threads_per_worker < 1 or args.gpus_per_worker < 0:
+            print("predict.py: --workers and --threads-per-worker must be at least 1, --gpus-per-worker at least 0",
+                  file=sys.stderr)
+            return 2
+        from train.inference.ray_engine import RayMissing, require_ray
+
+        try:
+            require_ray()
+        except RayMissing as exc:
+            print(f"predict.py: {exc}", file=sys.stderr)
+            return 2
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.threads:
         import torch
@@ -216,14 +290,25 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         check_unique_ids(args.inputs, args.text)
-        predictor = Predictor.from_pretrained(ner=args.ner, events=args.events, triggers=args.triggers,
-                                              backend=args.backend, device=args.device, batch_size=args.batch_size,
-                                              allow_pickle=args.allow_pickle, precision=args.precision)
+        predictor_kwargs = dict(ner=args.ner, events=args.events, triggers=args.triggers, backend=args.backend,
+                                device=args.device, batch_size=args.batch_size, allow_pickle=args.allow_pickle,
+                                precision=args.precision)
+        # Loaded here under either engine: the errors and the precision line come before any work,
+        # and the writers take the model names and precision from it.
+        predictor = Predictor.from_pretrained(**predictor_kwargs, chunk_sentences=max(1, args.chunk_sentences))
         print(f"predict.py: precision {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
         done = read_done_ids(args.output) if args.resume else set()
         docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)
         head, docs = peek(docs, 2)
-        records = predictor.predict(docs)
+        if args.engine == "ray":
+            from train.inference.ray_engine import RayOptions, predict_records
+
+            options = RayOptions(workers=args.workers, threads_per_worker=args.threads_per_worker,
+                                 gpus_per_worker=args.gpus_per_worker, address=args.ray_address)
+            records = predict_records(docs, {**predictor_kwargs, "chunk_sentences": predictor.chunk_sentences}, options,
+                                      chunk_sentences=predictor.chunk_sentences)
+        else:
+            records = predictor.predict(docs)
         if len(head) > 1 and not args.no_progress:
             from tqdm import tqdm
 
@@ -255,7 +340,9 @@ def _subject(argv: list[str]) -> str | None:
     from train.cli import describe_args
 
     return describe_args(argv, "--ner", "--events", "--triggers", "--output", "-o", positional="input",
-                         takes_value=("--text", "--format", "--backend", "--precision", "--device", "--batch-size", "--threads"))
+                         takes_value=("--text", "--format", "--backend", "--precision", "--device", "--batch-size", "--threads", "--chunk-sentences",
+                                      "--engine", "--workers", "--threads-per-worker", "--gpus-per-worker",
+                                      "--ray-address"))
 
 
 def cli(argv: list[str] | None = None) -> int:

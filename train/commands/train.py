@@ -94,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
                   "the cache holds the files", file=sys.stderr)
             return EXIT_MODEL
         raise
+    from train.training.rundir import is_main_process
+
+    if not is_main_process():  # torchrun / accelerate launch: rank 0 reports
+        return 0
     out = Path(training_args.output_dir)
     for name in ("cv_report.md", "eval_report.md"):
         if (out / name).is_file():

@@ -1,4 +1,4 @@
-"""Writers for predictor records: JSON Lines, the corpus format, CoNLL, Label Studio, doccano, HTML.
+"""Writers for predictor records: JSON Lines, the corpus format, CoNLL, Label Studio, doccano, HTML, Parquet.
 
 Each writer turns one record at a time into text, so output streams. Tool formats go through
 the project's own exporters (:mod:`train.formats`, :mod:`train.formats.conll`), never a second copy.
@@ -21,7 +21,7 @@ from typing import IO, Any
 from train.atomic import commit_file
 from train.corpus.document import Document, Span
 
-FORMATS = ("jsonl", "corpus", "conll", "labelstudio", "doccano", "html")
+FORMATS = ("jsonl", "corpus", "conll", "labelstudio", "doccano", "html", "parquet")
 # Line-based formats whose lines carry the document id.
 RESUMABLE = ("jsonl", "corpus", "doccano")
 
@@ -212,6 +212,74 @@ class _Sink:
         self.fh.flush()
 
 
+class _ParquetSink:
+    """Records as rows of a Parquet file, written a row group at a time.
+
+    ``id`` and ``text`` are strings; ``meta``, ``entities``, ``sentences`` and ``events`` are the
+    JSON of the jsonl record's fields (their nesting varies from record to record, which one
+    Arrow schema cannot hold), so ``json.loads`` of a row's fields gives the jsonl record back.
+    """
+
+    COLUMNS = ("id", "text", "meta", "entities", "sentences", "events")
+
+    def __init__(self, path: Path, include_text: bool = True, rows_per_group: int = 1000):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.columns = [c for c in self.COLUMNS if include_text or c != "text"]
+        self.schema = pa.schema([(c, pa.string()) for c in self.columns])
+        self.writer = pq.ParquetWriter(str(path), self.schema)
+        self.rows: dict[str, list[str | None]] = {c: [] for c in self.columns}
+        self.rows_per_group = rows_per_group
+
+    def write(self, rec: Mapping[str, Any]) -> None:
+        for c in self.columns:
+            v = rec.get(c)
+            if c in ("id", "text"):
+                self.rows[c].append(str(v))
+            else:
+                self.rows[c].append(None if c == "meta" and not v else json.dumps(v, ensure_ascii=False))
+        if len(self.rows["id"]) >= self.rows_per_group:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyarrow as pa
+
+        if self.rows["id"]:
+            self.writer.write_table(pa.table(self.rows, schema=self.schema))
+            self.rows = {c: [] for c in self.columns}
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+@contextmanager
+def _parquet_output(output: str | Path | None, include_text: bool) -> Iterator[_ParquetSink]:
+    if output is None:
+        raise OutputError("--format parquet needs --output FILE (a Parquet file is not written to standard output)")
+    path = Path(output)
+    part = part_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sink = _ParquetSink(part, include_text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc}") from None
+    ok = False
+    try:
+        yield sink
+        sink.close()
+        commit_file(part, path)
+        ok = True
+    finally:
+        if not ok:
+            try:
+                sink.writer.close()
+            except Exception:  # already closed, or the failure was in closing it
+                pass
+            part.unlink(missing_ok=True)
+
+
 @contextmanager
 def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, include_text: bool = True,
                 models: Mapping[str, str] | None = None, precision: str | None = None) -> Iterator[_Sink]:
@@ -220,6 +288,10 @@ def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, in
     ``models`` and ``precision`` are run metadata: the corpus format keeps them in each record's
     ``meta``, Label Studio in ``model_version``, HTML in the page header; jsonl has no place for them.
     """
+    if fmt == "parquet":
+        with _parquet_output(output, include_text) as sink:
+            yield sink
+        return
     if fmt not in WRITERS:
         raise OutputError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     writer = WRITERS[fmt](include_text=include_text, models=models, precision=precision)

@@ -228,24 +228,19 @@ class Predictor:
 
     def predict(self, docs: Iterable[InputDocument | Mapping[str, Any] | str]) -> Iterator[dict[str, Any]]:
         """Yield one record per document, in input order, reading ``docs`` lazily."""
-        it = iter(_as_document(d, i) for i, d in enumerate(docs))
-        while True:
-            chunk: list[tuple[InputDocument, list[tuple[int, int]]]] = []
-            n = 0
-            for doc in it:
-                sents = [(s.start, s.end) for s in split_sentences(doc.text)]
-                chunk.append((doc, sents))
-                n += len(sents)
-                if n >= self.chunk_sentences:
-                    break
-            if not chunk:
-                return
-            yield from self._predict_chunk(chunk)
+        for chunk in document_chunks(docs, self.chunk_sentences):
+            yield from self.predict_chunk(chunk)
 
     def predict_one(self, text: str, id: str = "0") -> dict[str, Any]:
         return next(self.predict([InputDocument(id, text)]))
 
-    def _predict_chunk(self, chunk: list[tuple[InputDocument, list[tuple[int, int]]]]) -> Iterator[dict[str, Any]]:
+    def predict_chunk(self, chunk: Sequence[tuple[InputDocument, Sequence[tuple[int, int]]]]) -> Iterator[dict[str, Any]]:
+        """The records of one chunk of :func:`document_chunks`, in its order.
+
+        The sentences of a chunk are batched together, so a record's numbers depend on the chunk
+        it was computed in; an engine that spreads chunks over workers (``ray_engine``) gets the
+        single-process records by cutting the same chunks.
+        """
         texts = [doc.text[a:b] for doc, sents in chunk for a, b in sents]
         bounds = [(doc.text, sents) for doc, sents in chunk]
         # NER and triggers usually share their base model's tokenizer: tokenise the chunk once for both.
@@ -271,6 +266,27 @@ class Predictor:
             events = build_events(doc.text, sentences, entities, have_classifier=types is not None)
             yield {"id": doc.id, "text": doc.text, "meta": doc.meta, "entities": entities,
                    "sentences": sentences, "events": events}
+
+
+Chunk = list[tuple[InputDocument, list[tuple[int, int]]]]
+
+
+def document_chunks(docs: Iterable[InputDocument | Mapping[str, Any] | str], chunk_sentences: int = 256) -> Iterator[Chunk]:
+    """Documents with their sentence bounds, in chunks of at least ``chunk_sentences`` sentences
+    (the last one smaller), lazily and in input order: the unit :meth:`Predictor.predict` batches."""
+    it = iter(_as_document(d, i) for i, d in enumerate(docs))
+    while True:
+        chunk: Chunk = []
+        n = 0
+        for doc in it:
+            sents = [(s.start, s.end) for s in split_sentences(doc.text)]
+            chunk.append((doc, sents))
+            n += len(sents)
+            if n >= chunk_sentences:
+                break
+        if not chunk:
+            return
+        yield chunk
 
 
 def resolve_precision(precision: str | None, backend: str = "torch", device: str | None = None) -> tuple[str, str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from train.atomic import atomic_write_text, replace_dir
 from train.corpus.document import Document
-from train.training.rundir import prepare_run_dir
+from train.training.rundir import check_run_dir, is_main_process, partial_dir, prepare_run_dir, wait_for_all
 
 FIGURES = ("precision", "recall", "f1")
 
@@ -140,8 +140,17 @@ def run_cross_validation(
     a model folder (``scripts/publish.py output_dir``). The whole run lives in
     ``<output_dir>.partial`` until every fold and the final model are done, then is renamed.
     Writes ``cv_metrics.json`` and ``cv_report.md``.
+
+    Under torchrun every process trains every fold; only the main process (rank 0) writes and
+    renames the folders and gets the metrics; the others return ``{}``.
     """
-    part = prepare_run_dir(output_dir, resume, overwrite)
+    main = is_main_process()
+    if main:
+        part = prepare_run_dir(output_dir, resume, overwrite)
+    else:
+        check_run_dir(output_dir, overwrite)
+        part = partial_dir(output_dir)
+    wait_for_all()
     folds = document_folds(len(docs), method, num_folds, seed)
     fold_metrics, fold_ids = [], []
     for k, held in enumerate(folds):
@@ -155,6 +164,11 @@ def run_cross_validation(
             m = train_fold(train, test, fold_dir)
         fold_metrics.append(m)
         fold_ids.append([d.id for d in test])
+    if not main:
+        if train_final is not None:
+            _final_model(docs, train_final, part, resume, move=False)
+        wait_for_all()
+        return {}
     summary = summarize(fold_metrics)
     payload = {"method": method, "folds": [{"held_out": ids, "metrics": m} for ids, m in zip(fold_ids, fold_metrics)], "summary": summary}
     if train_final is not None:
@@ -163,16 +177,21 @@ def run_cross_validation(
     atomic_write_text(part / "cv_metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
     atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes, scoring)])
     replace_dir(part, output_dir)
+    wait_for_all()
     return payload
 
 
-def _final_model(docs: Sequence[Document], train_final: Callable[[list[Document], Path], Any], part: Path, resume: bool) -> None:
-    """Train the all-documents model in ``part/final`` and move its files up into ``part``."""
+def _final_model(docs: Sequence[Document], train_final: Callable[[list[Document], Path], Any], part: Path, resume: bool,
+                 move: bool = True) -> None:
+    """Train the all-documents model in ``part/final`` and move its files up into ``part``
+    (``move=False``: a torchrun rank other than 0, which trains but leaves the files to rank 0)."""
     if resume and (part / "metrics.json").is_file() and not (part / "final").exists():
         return  # done and moved by the run being resumed
     final_dir = part / "final"
     if not (resume and (final_dir / "metrics.json").is_file()):
         train_final(list(docs), final_dir)
+    if not move:
+        return
     for p in final_dir.iterdir():
         dst = part / p.name
         if dst.is_dir():

@@ -386,13 +386,14 @@ def train_sentence_classifier(
         resolve_base_model,
         weights_kwargs,
     )
-    from train.training.rundir import finish_run_dir, last_checkpoint, prepare_run_dir
+    from train.training.rundir import end_run, finish_run_dir, last_checkpoint, start_run
     from train.training.trainer_setup import auto_precision, base_model_record, csv_log_callback
 
     t0 = time.time()
     ea = event_args or EventArguments()
     labels = list(labels)
-    part = prepare_run_dir(output_dir, resume, overwrite)
+    # Under torchrun / accelerate launch only the main process makes the folder; the others wait for it.
+    part = start_run(training_args, output_dir, resume, overwrite)
     counts = training_counts(train_examples, labels)
     untrained = [lab for lab in labels if counts[lab] == 0]
     if untrained:
@@ -445,6 +446,7 @@ def train_sentence_classifier(
     )
     train_result = trainer.train(resume_from_checkpoint=last_checkpoint(part) if resume else None)
     if not trainer.is_world_process_zero():
+        end_run()  # back once rank 0 has evaluated, written and renamed the folder
         return {}
     model = trainer.model
 
@@ -495,6 +497,7 @@ def train_sentence_classifier(
                       name=Path(output_dir).name, repo_id=str(output_dir))
     atomic_write_text(part / "README.md", card)
     finish_run_dir(part, output_dir)
+    end_run()
     return splits
 
 
@@ -511,6 +514,7 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
     from train.training.config import type_list
     from train.training.crossval import run_cross_validation
     from train.training.data import load_docs
+    from train.training.rundir import is_main_process
     from train.training.trainer_setup import final_model_note
 
     ea = event_arguments(data_args)
@@ -561,11 +565,13 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
                 model_args, examples(tr, True), None, fold_dir, training_args=training_args,
                 test_examples=examples(te, False), resume=False, overwrite=True, **common,
             )
-            return res["test"]
+            return res.get("test", {})  # empty on the ranks other than 0 (torchrun)
 
         def final(tr: list[Any], out_dir: Path) -> None:
             train_sentence_classifier(model_args, examples(tr, True), None, out_dir, training_args=training_args,
                                       resume=False, overwrite=True, **common)
+            if not is_main_process():
+                return
             # Its thresholds were tuned on its own training sentences: those figures are a fit, not an
             # evaluation, and stay out of a published card's model-index (the folds' figures go there).
             path = Path(out_dir) / "metrics.json"

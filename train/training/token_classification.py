@@ -35,7 +35,7 @@ from train.features.alignment import (
 from train.inference.backends import TorchBackend
 from train.inference.tagging import SpanTagger
 from train.training.data import load_docs
-from train.training.rundir import RunError, finish_run_dir, last_checkpoint, prepare_run_dir
+from train.training.rundir import RunError, end_run, finish_run_dir, last_checkpoint, start_run
 from train.training.trainer_setup import auto_precision, base_model_record, csv_log_callback, final_model_note
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,8 @@ def run_token_task(
     from train.training.modeling import load_base_tokenizer, load_token_model, resolve_base_model
 
     t0 = time.time()
-    part = prepare_run_dir(output_dir, data_args.resume, data_args.overwrite_output)
+    # Under torchrun / accelerate launch only the main process makes the folder; the others wait for it.
+    part = start_run(training_args, output_dir, data_args.resume, data_args.overwrite_output)
     args = deepcopy(training_args)
     args.output_dir = str(part)
     has_dev = bool(dev_docs)
@@ -257,6 +258,7 @@ def run_token_task(
         }
         write_reports(part, title or f"Evaluation: {data_args.task} ({task.span_kind})", splits, task.types, notes, extra)
         finish_run_dir(part, output_dir)
+    end_run()  # the other processes return once the folder is final (empty metrics: rank 0 reports)
     return {k: v["metrics"] for k, v in splits.items()}
 
 
@@ -286,7 +288,9 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
         fold_data.resume, fold_data.overwrite_output = False, True
 
         def fold(tr: list[Document], te: list[Document], fold_dir: Path) -> dict[str, Any]:
-            return run_token_task(model_args, fold_data, training_args, task, tr, None, te, fold_dir, explicit_keys, notes=notes)["test"]
+            # Under torchrun only rank 0 evaluates; the other ranks get no metrics (crossval skips them).
+            return run_token_task(model_args, fold_data, training_args, task, tr, None, te, fold_dir, explicit_keys,
+                                  notes=notes).get("test", {})
 
         def final(tr: list[Document], out_dir: Path) -> None:
             run_token_task(model_args, fold_data, training_args, task, tr, None, None, out_dir, explicit_keys,
