@@ -102,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(result, dict):
         for split, m in result.items():
             if split in ("dev", "test") and isinstance(m, dict) and "micro" in m:
-                print(f"{split}: micro-F1 {100 * m['micro']['f1']:.1f}")
+                print(f"{split}: micro-F1 {100 * m['micro']['f1']:.1f}" + (" (tokenizer's words)" if "conll_tokens" in m else ""))
+                if isinstance(m.get("conll_tokens"), dict):
+                    print(f"{split}: micro-F1 {100 * m['conll_tokens']['micro']['f1']:.1f} (the CoNLL file's tokens)")
         if "summary" in result:
             s = result["summary"]["micro"]["f1"]
             print(f"cross-validation micro-F1 {100 * s['mean']:.1f} ± {100 * s['std']:.1f} over {result['summary']['folds']} folds")
