@@ -95,3 +95,32 @@ def test_anercorp_test_file_lines_up(tiny_model_dir):
 
     c = compare_paths(str(tiny_model_dir), str(SHARED_DATA / "ANERcorp-CamelLabSplits" / "ANERCorp_CamelLab_test.txt"))["counts"]
     assert c["sentences"] == 925 and c.get("sentence_text_differs", 0) == 0 and c.get("subwords_differ", 0) == 0
+
+
+def test_viterbi_never_leaves_an_orphan_inside():
+    import numpy as np
+
+    from train.corpus.iob import viterbi_iob2
+
+    tags = ["O", "B-PERS", "I-PERS", "B-LOC", "I-LOC"]
+    lp = np.log(np.array([
+        [0.9, 0.05, 0.01, 0.02, 0.02],   # O
+        [0.5, 0.05, 0.40, 0.03, 0.02],   # argmax O
+        [0.30, 0.05, 0.05, 0.05, 0.55],  # argmax I-LOC after O: an orphan
+        [0.1, 0.1, 0.1, 0.1, 0.6],       # I-LOC
+    ]))
+    got = [tags[i] for i in viterbi_iob2(lp, tags)]
+    assert got[0] == "O" and all(not (t.startswith("I-") and p[2:] != t[2:]) for p, t in zip(got, got[1:]))
+    assert not got[0].startswith("I-")
+    # A valid argmax sequence is kept as it is.
+    ok = np.log(np.array([[0.1, 0.8, 0.05, 0.03, 0.02], [0.1, 0.05, 0.8, 0.03, 0.02]]))
+    assert [tags[i] for i in viterbi_iob2(ok, tags)] == ["B-PERS", "I-PERS"]
+
+
+def test_decoding_is_the_models():
+    from types import SimpleNamespace
+
+    from train.inference.tagging import model_decoding
+
+    assert model_decoding(SimpleNamespace()) == "argmax"  # models trained before issue 15
+    assert model_decoding(SimpleNamespace(iob2_decoding="viterbi")) == "viterbi"

@@ -79,6 +79,12 @@ class ModelArguments:
     window_overlap: int = field(default=64, metadata={"help": "Sub-words shared by consecutive windows."})
     label_all_subwords: bool = field(default=False, metadata={"help": "Label every sub-word, not only the first."})
     inference_batch_size: int = field(default=32)
+    decoding: str = field(
+        default="viterbi",
+        metadata={"help": "How word tags are read from the logits, stored in the model's config (iob2_decoding): "
+                  "viterbi (the most probable valid IOB2 sequence) or argmax (each word's best tag; an orphan I-X "
+                  "starts an entity, as transformers' pipeline reads it)."},
+    )
     cpu_threads: int | None = field(
         default=None, metadata={"help": "torch CPU threads (1 is fastest for tiny models on a busy machine)."}
     )
@@ -484,6 +490,8 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> Non
             raise ConfigError("; ".join(problems))
     if model_args.window_overlap < 0:
         raise ConfigError("window_overlap: must be >= 0")
+    if model_args.decoding not in ("viterbi", "argmax"):
+        raise ConfigError(f"decoding: {model_args.decoding!r} is not one of viterbi, argmax")
 
 
 def _check_mlm(model_args: ModelArguments, data_args: DataArguments) -> None:

@@ -250,6 +250,7 @@ def run_token_task(
     tokenizer = load_base_tokenizer(model_args)
     set_seed(args.seed)
     model = load_token_model(model_args, task.tags)
+    model.config.iob2_decoding = model_args.decoding  # saved with the model: the predictor decodes the same way
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
 
     train_feats = make_features(tokenizer, train_docs, task, max_len, model_args.window_overlap, model_args.label_all_subwords)
@@ -281,7 +282,7 @@ def run_token_task(
         # The model stays on the device it trained on.
         backend = TorchBackend(trainer.model, str(next(trainer.model.parameters()).device))
         tagger = SpanTagger(backend, tokenizer, max_seq_length=max_len, overlap=model_args.window_overlap,
-                            batch_size=model_args.inference_batch_size)
+                            batch_size=model_args.inference_batch_size, decoding=model_args.decoding)
         schema = task_schema(task, load_schema(data_args.schema_path))
         for name, docs in (("dev", dev_docs), ("test", test_docs)):
             if not docs:
@@ -299,6 +300,7 @@ def run_token_task(
             **base_model_record(resolve_base_model(model_args)),
             "train_documents": len(train_docs),
             "train_windows": len(train_feats),
+            "decoding": model_args.decoding,
             "train_runtime_s": round(float(train_result.metrics.get("train_runtime", 0.0)), 2),
             "total_runtime_s": round(time.time() - t0, 2),
             "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
