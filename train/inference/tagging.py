@@ -28,7 +28,6 @@ from train.features.alignment import (
 )
 from train.inference.backends import Backend, pad_batch
 
-
 # How word tags are read from the logits: "viterbi", the most probable valid IOB2 sequence (an
 # I-X never follows O or another type); "argmax", each word's own best tag, an orphan I-X then
 # read as a new entity. Issue 15: on ANERcorp the orphans were most of the gap in precision to
