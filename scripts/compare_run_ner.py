@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""``python scripts/compare_run_ner.py ...``: the run_ner.py recipe and the side-by-side comparison, :mod:`train.benchmark.run_ner_recipe`."""
+"""``python scripts/compare_run_ner.py ...``: :mod:`train.commands.compare_run_ner`."""
 
 import sys
 from pathlib import Path
@@ -8,7 +8,7 @@ from pathlib import Path
 if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
 
-from train.benchmark.run_ner_recipe import cli  # noqa: E402
+from train.commands.compare_run_ner import cli  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(cli())

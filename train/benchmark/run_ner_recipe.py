@@ -118,7 +118,8 @@ def run_recipe(model_path: str, train_file: str, test_file: str, output_dir: str
     id2label = dict(enumerate(labels))
     tokenizer = AutoTokenizer.from_pretrained(model_path)  # the saved tokenizer.json: its normaliser included
     set_seed(seed)
-    model = AutoModelForTokenClassification.from_pretrained(model_path, num_labels=len(labels), id2label=id2label, label2id=label2id)
+    model = AutoModelForTokenClassification.from_pretrained(model_path, num_labels=len(labels), id2label=id2label,
+                                                            label2id=label2id, use_safetensors=True)
     feats = [{"input_ids": f["input_ids"], "labels": f["labels"]} for f in encode(tokenizer, train, label2id, max_seq_length)]
     args = TrainingArguments(output_dir=output_dir, seed=seed, num_train_epochs=epochs, learning_rate=learning_rate,
                              warmup_steps=warmup, per_device_train_batch_size=batch_size, weight_decay=weight_decay,
@@ -211,52 +212,3 @@ def compare_paths(model_path: str, conll_file: str, max_seq_length: int = 256, w
                     diff_examples.append({"sentence": k, "subword": tok, "project": proj_pos[p], "recipe": rec_pos[p]})
     report["train_windows_project"] = len(feats)
     return {"counts": dict(report), "project_extra_positions_by_tag": dict(extra_tags), "label_differences": diff_examples}
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
-
-    ap = argparse.ArgumentParser(prog="compare_run_ner.py", description=__doc__.split("\n\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("compare", help="count how the two paths differ on one CoNLL file (no training)")
-    c.add_argument("model")
-    c.add_argument("conll_file")
-    c.add_argument("--max_seq_length", type=int, default=256)
-    c.add_argument("--window_overlap", type=int, default=64)
-    c.add_argument("--limit", type=int, default=None)
-    r = sub.add_parser("train", help="train and score the run_ner.py recipe (strict F1 on the file's tokens)")
-    r.add_argument("model")
-    r.add_argument("--train_file", required=True)
-    r.add_argument("--test_file", required=True)
-    r.add_argument("--output_dir", required=True)
-    r.add_argument("--seed", type=int, default=42)
-    r.add_argument("--num_train_epochs", type=float, default=3)
-    r.add_argument("--learning_rate", type=float, default=1e-3)
-    r.add_argument("--warmup_steps", type=float, default=0.05)
-    r.add_argument("--per_device_train_batch_size", type=int, default=16)
-    r.add_argument("--max_seq_length", type=int, default=256)
-    r.add_argument("--weight_decay", type=float, default=0.0)
-    r.add_argument("--cpu_threads", type=int, default=1)
-    r.add_argument("--max_train_sentences", type=int, default=None)
-    r.add_argument("--max_eval_sentences", type=int, default=None)
-    a = ap.parse_args(sys.argv[1:] if argv is None else argv)
-    if a.cmd == "compare":
-        print(json.dumps(compare_paths(a.model, a.conll_file, a.max_seq_length, a.window_overlap, limit=a.limit),
-                         indent=2, ensure_ascii=False))
-        return 0
-    out = run_recipe(a.model, a.train_file, a.test_file, a.output_dir, seed=a.seed, epochs=a.num_train_epochs,
-                     learning_rate=a.learning_rate, warmup=a.warmup_steps, batch_size=a.per_device_train_batch_size,
-                     max_seq_length=a.max_seq_length, weight_decay=a.weight_decay, cpu_threads=a.cpu_threads,
-                     max_train_sentences=a.max_train_sentences, max_eval_sentences=a.max_eval_sentences)
-    print(f"test: micro-F1 {100 * out['test']['micro']['f1']:.1f} (the CoNLL file's tokens); {a.output_dir}/metrics.json")
-    return 0
-
-
-def cli(argv: list[str] | None = None) -> int:
-    from train.cli import run_main
-
-    return run_main(main, argv, prog="compare_run_ner.py")
