@@ -298,9 +298,14 @@ def _case_bench_gsr(mod, tmp, mp):
     return ["--gsr", str(tmp / "gsr"), "--out", str(tmp / "out")], [f"{tmp / 'gsr'}: Permission denied", f"gsr {tmp / 'gsr'}"]
 
 
+def _case_compare_run_ner(mod, tmp, mp):
+    mp.setattr(mod, "compare_paths", _raiser(PermissionError(13, "Permission denied", str(tmp / "x.txt"))))
+    return ["compare", str(tmp / "m"), str(tmp / "x.txt")], [f"{tmp / 'x.txt'}: Permission denied", f"model, file {tmp / 'm'}"]
+
+
 SCRIPTS = {"train": _case_train, "predict": _case_predict, "corpus": _case_corpus, "build_corpus": _case_build_corpus,
            "export_onnx": _case_export_onnx, "make_tiny_model": _case_make_tiny_model, "publish": _case_publish,
-           "bench": _case_bench, "bench_gsr": _case_bench_gsr}
+           "bench": _case_bench, "bench_gsr": _case_bench_gsr, "compare_run_ner": _case_compare_run_ner}
 
 
 def test_every_script_is_covered():

@@ -5,7 +5,8 @@
     python scripts/train.py configs/demo-ner.yaml --num_train_epochs 5 --output_dir runs/x
 
 The config's ``task`` picks the runner: ``ner`` (entity tagger), ``triggers`` (event-trigger
-tagger, same code over the ``events`` spans), ``events`` (sentence classifier). Unknown keys,
+tagger, same code over the ``events`` spans), ``events`` (sentence classifier), ``mlm`` (continued masked-language-model pretraining on
+unlabelled text: a base model for the others). Unknown keys,
 missing data files, labels outside the schema and a missing base model all fail before
 training starts, with a message and a non-zero exit. Works under ``torchrun`` and
 ``accelerate launch`` unchanged.
@@ -38,8 +39,14 @@ def _events_task(model_args, data_args, training_args, explicit: set[str]) -> di
     return run_events_from_args(model_args, data_args, training_args, explicit)
 
 
+def _mlm_task(model_args, data_args, training_args, explicit: set[str]) -> dict:
+    from train.training.mlm import run_mlm_from_args
+
+    return run_mlm_from_args(model_args, data_args, training_args, explicit)
+
+
 # task name -> runner(model_args, data_args, training_args, explicit_keys) -> metrics payload
-RUNNERS: dict[str, Callable] = {"ner": _token_task, "triggers": _token_task, "events": _events_task}
+RUNNERS: dict[str, Callable] = {"ner": _token_task, "triggers": _token_task, "events": _events_task, "mlm": _mlm_task}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(result, dict):
         for split, m in result.items():
             if split in ("dev", "test") and isinstance(m, dict) and "micro" in m:
-                print(f"{split}: micro-F1 {100 * m['micro']['f1']:.1f}")
+                print(f"{split}: micro-F1 {100 * m['micro']['f1']:.1f}" + (" (tokenizer's words)" if "conll_tokens" in m else ""))
+                if isinstance(m.get("conll_tokens"), dict):
+                    print(f"{split}: micro-F1 {100 * m['conll_tokens']['micro']['f1']:.1f} (the CoNLL file's tokens)")
+        if isinstance(result.get("mlm"), dict):
+            m = result["mlm"]
+            if m.get("eval_loss_after") is not None:
+                print(f"held-out MLM loss {m['eval_loss_before']:.3f} -> {m['eval_loss_after']:.3f}" if m.get("eval_loss_before") is not None
+                      else f"held-out MLM loss {m['eval_loss_after']:.3f}")
+            print(f"base model: {out} (use it as model_name_or_path)")
         if "summary" in result:
             s = result["summary"]["micro"]["f1"]
             print(f"cross-validation micro-F1 {100 * s['mean']:.1f} ± {100 * s['std']:.1f} over {result['summary']['folds']} folds")

@@ -77,3 +77,48 @@ def repair_tags(tags: Sequence[str]) -> list[str]:
         for i in range(lo + 1, hi):
             out[i] = f"I-{typ}"
     return out
+
+
+def allowed_transitions(tags: Sequence[str]):
+    """``(start, trans)`` boolean masks of valid IOB2: a sequence starts with O or B-X; I-X only follows B-X or I-X."""
+    import numpy as np
+
+    n = len(tags)
+    parsed = [read_model_tag(t) for t in tags]
+    start = np.array([p[0] != "I" for p in parsed], dtype=bool)
+    trans = np.ones((n, n), dtype=bool)
+    for j, (pj, tj) in enumerate(parsed):
+        if pj != "I":
+            continue
+        for i, (pi, ti) in enumerate(parsed):
+            trans[i, j] = pi in ("B", "I") and ti == tj
+    return start, trans
+
+
+def viterbi_iob2(log_probs, tags: Sequence[str], masks=None):
+    """The most probable *valid* IOB2 tag sequence (indices) under per-word ``log_probs`` [words, tags].
+
+    Where the per-word argmax would give an orphan ``I-X`` (after ``O`` or another type), this
+    chooses between ``B-X`` there, ``O``, or extending the entity before, by the model's own
+    probabilities, instead of reading every orphan as a new entity.
+    """
+    import numpy as np
+
+    lp = np.asarray(log_probs, dtype=np.float64)
+    n_words = lp.shape[0]
+    if n_words == 0:
+        return np.zeros(0, dtype=np.int64)
+    start, trans = masks if masks is not None else allowed_transitions(tags)
+    neg = -1e18
+    score = np.where(start, lp[0], neg)
+    back = np.zeros((n_words, lp.shape[1]), dtype=np.int64)
+    penalty = np.where(trans, 0.0, neg)
+    for w in range(1, n_words):
+        cand = score[:, None] + penalty  # [prev, next]
+        back[w] = cand.argmax(axis=0)
+        score = cand.max(axis=0) + lp[w]
+    out = np.zeros(n_words, dtype=np.int64)
+    out[-1] = int(score.argmax())
+    for w in range(n_words - 1, 0, -1):
+        out[w - 1] = back[w, out[w]]
+    return out

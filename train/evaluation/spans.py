@@ -120,6 +120,10 @@ def render_report(title: str, splits: dict[str, dict[str, Any]], types: Sequence
         lines.append("")
     for name, s in splits.items():
         lines.append(render_split(name, s["metrics"], s.get("confusion"), types))
+        own = s["metrics"].get(SCORED_ON_CONLL)
+        if own:
+            lines.append(f"Above: {UNITS_NOTE[SCORED_ON_WORDS]}. Below: the same predictions {UNITS_NOTE[SCORED_ON_CONLL]}.\n")
+            lines.append(render_split(f"{name}, on the CoNLL file's tokens", own, None, types))
     return "\n".join(lines)
 
 
@@ -129,3 +133,26 @@ def write_reports(out_dir: str | Path, title: str, splits: dict[str, dict[str, A
     for name, s in splits.items():
         payload[name] = {**s["metrics"], "confusion": s.get("confusion")}
     reports.write_reports(out_dir, payload, render_report(title, splits, types, notes))
+
+
+SCORED_ON_WORDS = "tokenizer_words"
+SCORED_ON_CONLL = "conll_tokens"
+UNITS_NOTE = {
+    SCORED_ON_WORDS: "over the tokenizer's words (its pre-tokenisation of the text)",
+    SCORED_ON_CONLL: "over the CoNLL file's own tokens and tags (the units published CoNLL figures use)",
+}
+
+
+def token_tags(offsets: Sequence[tuple[int, int]], spans: Sequence[Span]) -> list[str]:
+    """IOB2 tags of tokens at character ``offsets`` from ``spans``: a token overlapping a span
+    takes its type, ``B-`` on the span's first such token. A token already tagged keeps its tag."""
+    tags = ["O"] * len(offsets)
+    for sp in sorted(spans):
+        first = True
+        for k, (a, b) in enumerate(offsets):
+            if b <= sp.start or a >= sp.end or a == b:
+                continue
+            if tags[k] == "O":
+                tags[k] = ("B-" if first else "I-") + sp.label
+            first = False
+    return tags

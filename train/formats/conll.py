@@ -351,3 +351,64 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
 def write(docs: list[Document], path: str | Path, *, schema: Schema | None = None) -> None:
     """Entities only: IOB2 has one tag per token, and event triggers may overlap entities."""
     write_conll(docs, path, kind="entities")
+
+
+def read_conll_token_tags(
+    path: str | Path,
+    *,
+    layer: int = 0,
+    label_map: Mapping[str, str | None] | None = None,
+    labels: Collection[str] | None = None,
+    skip_tokens: Collection[str] = (),
+) -> list[tuple[list[str], list[str]]]:
+    """The file's own tokens and their IOB2 tags, one ``(tokens, tags)`` per sentence, in file order.
+
+    The units a CoNLL benchmark is scored on. Sentences are the same as :func:`read_conll`'s
+    (blank lines; ``-DOCSTART-`` lines are no tokens), tags of any scheme are read as
+    :func:`read_conll` reads them and written back as IOB2; ``label_map`` and ``labels`` drop
+    or rename types the same way. Malformed lines raise :class:`CorpusError` (through
+    :func:`read_conll`, which is called first to check the file).
+    """
+    read_conll(path, layer=layer, doc_per_sentence=True, skip_tokens=skip_tokens)  # the line checks
+    keep = set(labels) if labels is not None else None
+    out: list[tuple[list[str], list[str]]] = []
+    toks: list[str] = []
+    tags: list[str] = []
+
+    def flush() -> None:
+        nonlocal toks, tags
+        if toks:
+            iob2 = ["O"] * len(toks)
+            for a, b, typ in chunks(tags):
+                target = label_map.get(typ, typ) if label_map and typ in label_map else typ
+                if target is None or (keep is not None and target not in keep):
+                    continue
+                iob2[a] = f"B-{target}"
+                for k in range(a + 1, b):
+                    iob2[k] = f"I-{target}"
+            out.append((toks, iob2))
+        toks, tags = [], []
+
+    content = Path(path).read_bytes().decode("utf-8-sig")
+    for line in content.split("\n"):
+        fields = line.split()
+        if not fields or fields[0] == DOCSTART:
+            flush()
+            continue
+        if fields[0] in skip_tokens:
+            continue
+        toks.append(fields[0])
+        tags.append(fields[1 + layer] if 1 + layer < len(fields) else "O")
+    flush()
+    return out
+
+
+def token_offsets(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Character offsets of the CoNLL tokens of one sentence ``text[start:end]`` of a document
+    :func:`read_conll` built (tokens joined by single spaces)."""
+    out: list[tuple[int, int]] = []
+    pos = start
+    for tok in text[start:end].split(" "):
+        out.append((pos, pos + len(tok)))
+        pos += len(tok) + 1
+    return out

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from train.corpus.document import Document, Span
+from train.corpus.iob import allowed_transitions, viterbi_iob2
 from train.corpus.sentences import split_sentences
 from train.corpus.text import snap_to_words
 from train.features.alignment import (
@@ -26,6 +27,21 @@ from train.features.alignment import (
     window_owners,
 )
 from train.inference.backends import Backend, pad_batch
+
+# How word tags are read from the logits: "viterbi", the most probable valid IOB2 sequence (an
+# I-X never follows O or another type); "argmax", each word's own best tag, an orphan I-X then
+# read as a new entity. Issue 15: on ANERcorp the orphans were most of the gap in precision to
+# run_ner.py's recipe, whose strict scoring drops them.
+# The decoding is the model's: training stores it in config.json as ``iob2_decoding``; a model
+# without it (trained before issue 15) keeps "argmax", as transformers' pipeline reads it.
+DECODINGS = ("viterbi", "argmax")
+CONFIG_KEY = "iob2_decoding"
+
+
+def model_decoding(config: Any) -> str:
+    """The decoding a model folder's config asks for (``argmax`` when it says nothing)."""
+    d = getattr(config, CONFIG_KEY, None)
+    return d if d in DECODINGS else "argmax"
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -43,7 +59,11 @@ class SpanTagger:
     """
 
     def __init__(self, backend: Backend, tokenizer: Any, max_seq_length: int | None = None, overlap: int = 64,
-                 batch_size: int = 32):
+                 batch_size: int = 32, decoding: str | None = None):
+        decoding = decoding or model_decoding(backend.config)
+        if decoding not in DECODINGS:
+            raise ValueError(f"decoding: {decoding!r} is not one of {', '.join(DECODINGS)}")
+        self.decoding = decoding
         self.backend = backend
         self.tokenizer = tokenizer
         id2label = {int(k): v for k, v in backend.config.id2label.items()}
@@ -52,6 +72,7 @@ class SpanTagger:
         self.max_seq_length = min(max_seq_length or limit, limit)
         self.overlap = overlap
         self.batch_size = batch_size
+        self._masks = allowed_transitions(self.tags) if decoding == "viterbi" else None
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str = "cpu", **kwargs: Any) -> SpanTagger:
@@ -72,6 +93,8 @@ class SpanTagger:
         feats = build_features(sents, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.max_seq_length, self.overlap)
         word_pred = [np.zeros(s.num_words, dtype=np.int64) for s in sents]
         word_score = [np.zeros(s.num_words, dtype=np.float64) for s in sents]
+        viterbi = self.decoding == "viterbi"
+        word_logp = [np.zeros((s.num_words, len(self.tags)), dtype=np.float64) for s in sents] if viterbi else None
         by_sent: dict[int, list[tuple[int, int]]] = {}
         for f in feats:
             by_sent.setdefault(f.sentence, []).append((f.word_lo, f.word_hi))
@@ -85,14 +108,18 @@ class SpanTagger:
                 f = feats[i]
                 s = f.sentence
                 got = best[r, f.word_positions]
-                prob = softmax(logits[r, f.word_positions]).max(axis=-1)
-                if s in owners:
-                    own = owners[s][f.word_lo : f.word_hi] == f.window
-                    word_pred[s][f.word_lo : f.word_hi][own] = got[own]
-                    word_score[s][f.word_lo : f.word_hi][own] = prob[own]
-                else:
-                    word_pred[s][f.word_lo : f.word_hi] = got
-                    word_score[s][f.word_lo : f.word_hi] = prob
+                probs = softmax(logits[r, f.word_positions])
+                prob = probs.max(axis=-1)
+                own = owners[s][f.word_lo : f.word_hi] == f.window if s in owners else slice(None)
+                word_pred[s][f.word_lo : f.word_hi][own] = got[own]
+                word_score[s][f.word_lo : f.word_hi][own] = prob[own]
+                if viterbi:
+                    word_logp[s][f.word_lo : f.word_hi][own] = np.log(np.maximum(probs[own], 1e-30))
+        if viterbi:
+            for s in range(len(sents)):
+                if sents[s].num_words:
+                    word_pred[s] = viterbi_iob2(word_logp[s], self.tags, self._masks)
+                    word_score[s] = np.exp(word_logp[s][np.arange(sents[s].num_words), word_pred[s]])
         return [[self.tags[k] for k in p] for p in word_pred], word_score
 
     def _batches(self, order: Sequence[int], lengths: Sequence[int], max_waste: float = 0.05) -> Iterator[list[int]]:

@@ -210,6 +210,10 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
     mode = metrics.get("seqeval_mode")
     if mode:
         lines += [f"Span-level scores by seqeval ({mode} mode, {metrics.get('seqeval_scheme', 'IOB2')}).", ""]
+    if any(isinstance(v, Mapping) and isinstance(v.get("conll_tokens"), Mapping) for v in metrics.values()):
+        lines += ["The data came from CoNLL files: `micro`, `macro` are over the tokenizer's words; "
+                  "`conll_tokens.*` are the same predictions scored over the file's own tokens and tags, "
+                  "the units published CoNLL figures (such as CAMeLBERT's ANERcorp F1) are given in.", ""]
     lines += _eval_tables({k: v for k, v in metrics.items() if k not in ("types", "base_model")}, "metrics.json")
     if cv_metrics:
         lines += ["Cross-validated by document: mean ± sample standard deviation over folds.", ""]

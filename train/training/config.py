@@ -38,9 +38,10 @@ from transformers import HfArgumentParser, TrainingArguments
 from train.features.windows import CONTEXT_MODES
 
 CAMELBERT_MSA = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
-TASKS = ("ner", "triggers", "events")
+TASKS = ("ner", "triggers", "events", "mlm")
 CROSS_VALIDATION = ("leave_one_document_out", "k_fold")
 DATA_FORMATS = ("jsonl", "conll", "gsr")
+MLM_FORMATS = ("text", "jsonl", "conll", "gsr")  # task: mlm reads text too
 POS_WEIGHT_MODES = ("none", "balanced", "sqrt")
 THRESHOLD_STRATEGIES = ("global", "per_type")
 
@@ -78,6 +79,12 @@ class ModelArguments:
     window_overlap: int = field(default=64, metadata={"help": "Sub-words shared by consecutive windows."})
     label_all_subwords: bool = field(default=False, metadata={"help": "Label every sub-word, not only the first."})
     inference_batch_size: int = field(default=32)
+    decoding: str = field(
+        default="viterbi",
+        metadata={"help": "How word tags are read from the logits, stored in the model's config (iob2_decoding): "
+                  "viterbi (the most probable valid IOB2 sequence) or argmax (each word's best tag; an orphan I-X "
+                  "starts an entity, as transformers' pipeline reads it)."},
+    )
     cpu_threads: int | None = field(
         default=None, metadata={"help": "torch CPU threads (1 is fastest for tiny models on a busy machine)."}
     )
@@ -158,7 +165,23 @@ class EventArguments:
             raise ValueError(f"pos_weight_max: must be >= 1, got {self.pos_weight_max}")
 
 
-ARGUMENT_CLASSES: tuple[type, ...] = (ModelArguments, DataArguments, TrainingArguments, EventArguments)
+@dataclass
+class MlmArguments:
+    """Options of ``task: mlm`` (domain-adaptive pretraining, :mod:`train.training.mlm`)."""
+
+    mlm_probability: float = field(default=0.15, metadata={"help": "Share of the words masked (whole words)."})
+    mlm_holdout: float = field(
+        default=0.05, metadata={"help": "Without validation_file: share of the documents held out for the MLM loss."}
+    )
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.mlm_probability < 1.0:
+            raise ValueError(f"mlm_probability: must be between 0 and 1, got {self.mlm_probability}")
+        if not 0.0 <= self.mlm_holdout < 0.5:
+            raise ValueError(f"mlm_holdout: must be in [0, 0.5), got {self.mlm_holdout}")
+
+
+ARGUMENT_CLASSES: tuple[type, ...] = (ModelArguments, DataArguments, TrainingArguments, EventArguments, MlmArguments)
 
 # Defaults that differ from TrainingArguments' own, chosen for this project.
 TRAINING_DEFAULTS: dict[str, Any] = {
@@ -171,7 +194,8 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "greater_is_better": True,
     "report_to": ["tensorboard"],
     "seed": 42,
-    "data_seed": 42,
+    # No data_seed: the shuffling follows ``seed`` (Trainer's own default), so ``--seed 43`` is
+    # another run in every respect; a fixed data_seed made every seed see batches in one order.
 }
 
 
@@ -428,6 +452,9 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> Non
 
     if data_args.task not in TASKS:
         raise ConfigError(f"task: {data_args.task!r} is not one of {', '.join(TASKS)}")
+    if data_args.task == "mlm":
+        _check_mlm(model_args, data_args)
+        return
     if data_args.data_format not in DATA_FORMATS:
         raise ConfigError(f"data_format: {data_args.data_format!r} is not one of {', '.join(DATA_FORMATS)}")
     if data_args.cross_validation is not None and data_args.cross_validation not in CROSS_VALIDATION:
@@ -463,6 +490,28 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> Non
             raise ConfigError("; ".join(problems))
     if model_args.window_overlap < 0:
         raise ConfigError("window_overlap: must be >= 0")
+    if model_args.decoding not in ("viterbi", "argmax"):
+        raise ConfigError(f"decoding: {model_args.decoding!r} is not one of viterbi, argmax")
+
+
+def _check_mlm(model_args: ModelArguments, data_args: DataArguments) -> None:
+    """``task: mlm``: text sources that exist, in a format it reads."""
+    if data_args.data_format not in MLM_FORMATS:
+        raise ConfigError(f"data_format: {data_args.data_format!r} is not one of {', '.join(MLM_FORMATS)} (task: mlm)")
+    if data_args.cross_validation:
+        raise ConfigError("cross_validation: not for task: mlm")
+    if not data_args.train_file:
+        raise ConfigError("train_file is required (the unlabelled text)")
+    for key, value in [("train_file", data_args.train_file), ("validation_file", data_args.validation_file),
+                       *((f"extra_train_files[{k}]", v) for k, v in enumerate(data_args.extra_train_files or []))]:
+        if not value:
+            continue
+        head, sep, rest = str(value).partition(":")
+        p = rest if sep and head in MLM_FORMATS else str(value)
+        if not Path(p).exists():
+            raise ConfigError(f"{key}: {p} does not exist")
+    if model_args.max_seq_length < 8:
+        raise ConfigError("max_seq_length: must be at least 8")
 
 
 def path_format(path: str, default: str) -> tuple[str, str]:

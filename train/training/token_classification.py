@@ -22,7 +22,14 @@ from typing import Any
 
 from train.corpus.document import Document, Span, write_jsonl
 from train.corpus.schema import Schema, load_schema
-from train.evaluation.spans import seqeval_metrics, type_confusion, write_reports
+from train.evaluation.spans import (
+    SCORED_ON_CONLL,
+    SCORED_ON_WORDS,
+    seqeval_metrics,
+    token_tags,
+    type_confusion,
+    write_reports,
+)
 from train.features.alignment import (
     IGNORE_INDEX,
     EncodedSentence,
@@ -103,10 +110,48 @@ def evaluate_documents(tagger: SpanTagger, docs: Sequence[Document], task: Token
     sents = encode_documents(tagger.tokenizer, docs)
     gold_tags = gold_word_tags(docs, sents, task)
     pred_tags = [word_tags(s, pred[s.doc_index]) for s in sents]
-    metrics = seqeval_metrics(gold_tags, pred_tags, task.types)
+    metrics = {**seqeval_metrics(gold_tags, pred_tags, task.types), "scored_on": SCORED_ON_WORDS}
     keep = set(task.types)
     gold_spans = [[sp for sp in d.spans(task.span_kind) if sp.label in keep] for d in docs]
     return {"metrics": metrics, "confusion": type_confusion(gold_spans, pred)}, pred
+
+
+@dataclass
+class ConllSource:
+    """Where a split's documents came from, when that was a CoNLL file: scored on its tokens too."""
+
+    path: str
+    layer: int = 0
+    label_map: dict[str, Any] | None = None
+
+
+def conll_token_metrics(source: ConllSource, docs: Sequence[Document], pred: Sequence[Sequence[Span]],
+                        task: TokenTask) -> dict[str, Any]:
+    """Strict IOB2 seqeval over the CoNLL file's own tokens: gold is the file's tags, predicted
+    tags come from the predicted spans (a token overlapping a span takes its type).
+
+    ``docs`` were read from ``source`` by :func:`train.formats.conll.read_conll` (possibly cut
+    short by ``max_eval_sentences``): their sentences, in order, are the file's.
+    """
+    from train.formats.conll import read_conll_token_tags, token_offsets
+
+    file_sents = read_conll_token_tags(source.path, layer=source.layer, label_map=source.label_map, labels=task.types)
+    gold: list[list[str]] = []
+    predicted: list[list[str]] = []
+    k = 0
+    for di, d in enumerate(docs):
+        for a, b in d.sentences or []:
+            if k >= len(file_sents):
+                break
+            toks, tags = file_sents[k]
+            k += 1
+            offs = token_offsets(d.text, a, b)
+            if [d.text[x:y] for x, y in offs] != toks:
+                raise RunError(f"{source.path}: sentence {k} of the file does not match the documents read from it")
+            gold.append(tags)
+            predicted.append(token_tags(offs, [sp for sp in pred[di] if sp.end > a and sp.start < b]))
+    return {**seqeval_metrics(gold, predicted, task.types), "scored_on": SCORED_ON_CONLL,
+            "conll_sentences": len(gold), "conll_tokens": sum(len(g) for g in gold)}
 
 
 def predictions_as_documents(docs: Sequence[Document], pred: Sequence[Sequence[Span]], span_kind: str) -> list[Document]:
@@ -174,10 +219,12 @@ def run_token_task(
     explicit_keys: set[str] = frozenset(),
     title: str | None = None,
     notes: Sequence[str] = (),
+    conll_sources: dict[str, ConllSource] | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate and save one token-classification model into ``output_dir``.
 
-    Returns the evaluation payload (``{"dev": {...}, "test": {...}}``).
+    Returns the evaluation payload (``{"dev": {...}, "test": {...}}``). A split named in
+    ``conll_sources`` is also scored on the CoNLL file's own tokens (``<split>.conll_tokens``).
     """
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
 
@@ -204,6 +251,7 @@ def run_token_task(
     tokenizer = load_base_tokenizer(model_args)
     set_seed(args.seed)
     model = load_token_model(model_args, task.tags)
+    model.config.iob2_decoding = model_args.decoding  # saved with the model: the predictor decodes the same way
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
 
     train_feats = make_features(tokenizer, train_docs, task, max_len, model_args.window_overlap, model_args.label_all_subwords)
@@ -235,12 +283,14 @@ def run_token_task(
         # The model stays on the device it trained on.
         backend = TorchBackend(trainer.model, str(next(trainer.model.parameters()).device))
         tagger = SpanTagger(backend, tokenizer, max_seq_length=max_len, overlap=model_args.window_overlap,
-                            batch_size=model_args.inference_batch_size)
+                            batch_size=model_args.inference_batch_size, decoding=model_args.decoding)
         schema = task_schema(task, load_schema(data_args.schema_path))
         for name, docs in (("dev", dev_docs), ("test", test_docs)):
             if not docs:
                 continue
             res, pred = evaluate_documents(tagger, docs, task)
+            if conll_sources and name in conll_sources:
+                res["metrics"][SCORED_ON_CONLL] = conll_token_metrics(conll_sources[name], docs, pred, task)
             splits[name] = res
             write_jsonl(part / f"predictions_{name}.jsonl", predictions_as_documents(docs, pred, task.span_kind), schema)
         extra = {
@@ -251,6 +301,7 @@ def run_token_task(
             **base_model_record(resolve_base_model(model_args)),
             "train_documents": len(train_docs),
             "train_windows": len(train_feats),
+            "decoding": model_args.decoding,
             "train_runtime_s": round(float(train_result.metrics.get("train_runtime", 0.0)), 2),
             "total_runtime_s": round(time.time() - t0, 2),
             "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
@@ -310,4 +361,24 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
             resume=data_args.resume,
             train_final=final,
         )
-    return run_token_task(model_args, data_args, training_args, task, train_docs, dev, test, training_args.output_dir, explicit_keys, notes=notes)
+    conll = conll_sources_of(data_args)
+    if conll:
+        notes.append("Data from CoNLL: each split is scored twice, over the tokenizer's words (`micro`, `per_type`) and "
+                     "over the file's own tokens and tags (`conll_tokens` in metrics.json), the units of published CoNLL figures.")
+    return run_token_task(model_args, data_args, training_args, task, train_docs, dev, test, training_args.output_dir,
+                          explicit_keys, notes=notes, conll_sources=conll)
+
+
+def conll_sources_of(data_args) -> dict[str, ConllSource]:
+    """The dev and test splits that come from CoNLL files."""
+    from train.training.config import path_format
+
+    out: dict[str, ConllSource] = {}
+    for name, key in (("dev", "validation_file"), ("test", "test_file")):
+        value = getattr(data_args, key)
+        if not value:
+            continue
+        fmt, path = path_format(str(value), data_args.data_format)
+        if fmt == "conll":
+            out[name] = ConllSource(path, data_args.conll_layer, data_args.label_map)
+    return out
