@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="torch/ONNX Runtime threads (default: all cores)")
     ap.add_argument("--only-new-rows", action="store_true",
                     help="only the whole-pipeline (three models) and predict.py memory rows")
+    ap.add_argument("--only-memory", action="store_true", help="only the predict.py memory row (10,000 against 1,000 documents)")
     ap.add_argument("--workdir", default=None, help="keep the bench models here (default: a temporary folder)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = ap.parse_args(argv)
@@ -118,7 +119,7 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
     config = load_config(str(model_dir))
     tok = load_tokenizer(str(model_dir))
     ntok = sum(len(x) for x in tok(texts)["input_ids"])
-    if args.only_new_rows:
+    if args.only_new_rows or args.only_memory:
         return _new_rows_only(args, argv, work, model_dir, config, docs, texts, all_texts, source, threads, ntok, t0)
     export_s = export_timed(model_dir)
     print(f"model built and exported ({export_s:.0f} s export); {ntok} sub-word tokens", file=sys.stderr, flush=True)
@@ -179,8 +180,9 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
 
 def _new_rows(args, work: Path, model_dir: Path, docs, all_texts, threads: int, ntok: int) -> tuple[list, dict]:
     """The whole-pipeline rows (three models, fp32 and auto) and the predict.py memory row."""
-    dirs = build_pipeline_models(model_dir, work, all_texts)
-    whole = pipeline_rows(dirs, docs, ntok)
+    whole = []
+    if not args.only_memory:
+        whole = pipeline_rows(build_pipeline_models(model_dir, work, all_texts), docs, ntok)
     memory = memory_row(build_memory_model(work / "memory-model", model_dir), docs, threads, args.quick)
     return whole, memory
 
