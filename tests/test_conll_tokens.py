@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.conftest import SHARED_DATA
+from conftest import SHARED_DATA
 
 CONLL = """-DOCSTART- O
 

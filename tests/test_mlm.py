@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import ROOT, SEED
+from conftest import ROOT, SEED
 
 pytestmark = pytest.mark.slow
 
