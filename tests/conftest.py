@@ -38,6 +38,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# pytest imports this file as ``conftest``; a second copy under another name (``tests.conftest``)
+# would run the set-up below again and move HF_ENDPOINT under the Hub tests' feet.
+if __name__ != "conftest" and "conftest" in sys.modules:
+    raise ImportError(f"import the test helpers with `from conftest import ...`, not as {__name__!r}")
+
 # Before huggingface_hub is imported (it reads these once): this process's Hub is the stand-in
 # (fixture ``hub``, on HUB_PORT), never the real one, and its HF_HOME is fresh: no user token or cache.
 HUB_PORT = _free_port()
