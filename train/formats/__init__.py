@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "prodigy": "prodigy",
     "conll": "conll",
     "gsr": "gsr",
+    "gsr_spans": "gsr_spans",
     "labelstudio_choices": "labelstudio_choices",
     "doccano_classification": "doccano_classification",
 }
