@@ -116,3 +116,47 @@ def test_formats_that_cannot_carry_roles_say_so(tmp_path):
     # The jsonl reader's relabelling path (label map or --snap) keeps them.
     docs, report = get_format("jsonl").read(tmp_path / "c.jsonl", schema=schema, snap=True)
     assert not report.errors and docs[0].events[0].args == doc.events[0].args
+
+
+# --------------------------------------------------------------------------- markup and the seed corpus
+
+
+def test_markup_numbers_triggers_and_marks_their_roles():
+    from train.corpus.markup import parse_markup
+
+    m = parse_markup("زار <<S#1|[[PERS|حفتر]]>> {{CONSULT#1|موسكو}} ثم {{CONSULT#2|التقى}} <<T#1,S#2|[[PERS|بوتين]]>> <<T#2|الوفد>>.")
+    assert m.text == "زار حفتر موسكو ثم التقى بوتين الوفد."
+    got = [(m.text[s.start:s.end], {a.role: m.text[a.start:a.end] for a in s.args}) for s in m.events]
+    assert got == [("موسكو", {"source": "حفتر", "target": "بوتين"}), ("التقى", {"source": "بوتين", "target": "الوفد"})]
+    assert [(m.text[s.start:s.end], s.label) for s in m.entities] == [("حفتر", "PERS"), ("بوتين", "PERS")]
+
+
+@pytest.mark.parametrize("marked, words", [
+    ("<<S#3|حفتر>> {{CONSULT#1|زار}}", "no trigger is numbered #3"),
+    ("<<S#1|حفتر>> <<S#1|بوتين>> {{CONSULT#1|زار}}", "trigger #1 has a second source"),
+    ("{{CONSULT#1|زار}} {{CONSULT#1|التقى}}", "trigger number #1 is used twice"),
+    ("[[PERS#1|حفتر]]", "only event triggers take a number"),
+    ("<<S#1|حفتر {{CONSULT#1|زار>>}}", "closes a span across another"),
+    ("<<S#1|حفتر", "never closed"),
+])
+def test_broken_role_marks_are_refused(marked, words):
+    from train.corpus.markup import MarkupError, parse_markup
+
+    with pytest.raises(MarkupError, match=words):
+        parse_markup(marked, "x.txt")
+
+
+SEED = Path(__file__).resolve().parent.parent / "data" / "seed.jsonl"
+
+
+def test_seed_triggers_carry_hand_annotated_roles():
+    docs, problems = read_jsonl(SEED)
+    assert problems == []  # no errors, and no role outside its trigger's sentence
+    events = [(d, s) for d in docs for s in d.events]
+    assert len(events) == 117
+    assert sum(1 for _, s in events if s.arg("source")) == 72
+    assert sum(1 for _, s in events if s.arg("target")) == 52
+    roles = {(d.id[:3], d.text[s.start:s.end]): {a.role: d.text[a.start:a.end] for a in s.args} for d, s in events}
+    assert roles[("003", "اجتماعا")] == {"source": "نائب وزير الدفاع الروسي", "target": "قادة الأركان"}
+    assert roles[("004", "هجومها")] == {"source": "وروسيا", "target": "أوكرانيا"}
+    assert roles[("001", "شحنة")] == {"source": "فريق حاملة الطائرات", "target": "الجيش الليبي"}
