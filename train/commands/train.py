@@ -39,7 +39,7 @@ def _events_task(model_args, data_args, training_args, explicit: set[str]) -> di
 
 
 # task name -> runner(model_args, data_args, training_args, explicit_keys) -> metrics payload
-RUNNERS: dict[str, Callable] = {"ner": _token_task, "triggers": _token_task, "events": _events_task}
+RUNNERS: dict[str, Callable] = {"ner": _token_task, "triggers": _token_task, "events": _events_task, "roles": _token_task}
 
 
 def main(argv: list[str] | None = None) -> int:
