@@ -5,7 +5,8 @@
     python scripts/train.py configs/demo-ner.yaml --num_train_epochs 5 --output_dir runs/x
 
 The config's ``task`` picks the runner: ``ner`` (entity tagger), ``triggers`` (event-trigger
-tagger, same code over the ``events`` spans), ``events`` (sentence classifier). Unknown keys,
+tagger, same code over the ``events`` spans), ``events`` (sentence classifier), ``roles`` (source
+and target of each trigger, same code over one marked sentence per trigger: configs/roles.yaml). Unknown keys,
 missing data files, labels outside the schema and a missing base model all fail before
 training starts, with a message and a non-zero exit. Works under ``torchrun`` and
 ``accelerate launch`` unchanged.

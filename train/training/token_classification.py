@@ -146,7 +146,9 @@ def role_metrics(docs: Sequence[Document], pred: Sequence[Sequence[Span]]) -> di
     types = [d.meta.get("type", "") for d in docs]
     gold = [d.entities for d in docs]
     base = [[Span(x["start"], x["end"], x["label"]) for x in d.meta.get("baseline", [])] for d in docs]
-    return {**role_scores(gold, pred, types), "baseline": role_scores(gold, base, types)}
+    model, baseline = role_scores(gold, pred, types), role_scores(gold, base, types)
+    # The baseline's rows also flat, so that cross-validation averages them like the model's.
+    return {**model, "baseline": baseline, "baseline_source": baseline["source"], "baseline_target": baseline["target"]}
 
 
 # --------------------------------------------------------------------------- training
