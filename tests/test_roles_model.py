@@ -111,3 +111,20 @@ def test_tiny_role_model_learns_seed_and_gsr_well_above_the_baseline(tiny_model_
         assert "overlap_f1" in dev[role] and dev["by_type"]["CONSULT"][role]["support"] > 0
     assert "f1" in m["test"]["source"] and "f1" in m["test"]["target"]  # GSR spans as test_file
     assert "source and target" in (out / "eval_report.md").read_text(encoding="utf-8")
+
+
+def test_corpus_output_keeps_the_predicted_roles():
+    from train.corpus.document import validate_document
+    from train.corpus.schema import load_schema
+    from train.inference.output import record_to_document
+
+    text = "زار حفتر موسكو."
+    trig = {"start": 0, "end": 3, "label": "CONSULT", "text": "زار", "score": 0.9}
+    rec = {"id": "d", "text": text, "entities": [], "sentences": [{"start": 0, "end": len(text), "triggers": [trig]}],
+           "events": [{"type": "CONSULT", "trigger": trig, "sentence": 0,
+                       "source": {"start": 4, "end": 8, "label": "SOURCE", "text": "حفتر", "score": 0.8},
+                       "target": None}]}
+    doc = record_to_document(rec)
+    (ev,) = doc.events
+    assert [(a.role, text[a.start:a.end]) for a in ev.args] == [("source", "حفتر")]
+    assert validate_document(doc, load_schema()) == []
