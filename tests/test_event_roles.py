@@ -160,3 +160,11 @@ def test_seed_triggers_carry_hand_annotated_roles():
     assert roles[("003", "اجتماعا")] == {"source": "نائب وزير الدفاع الروسي", "target": "قادة الأركان"}
     assert roles[("004", "هجومها")] == {"source": "وروسيا", "target": "أوكرانيا"}
     assert roles[("001", "شحنة")] == {"source": "فريق حاملة الطائرات", "target": "الجيش الليبي"}
+
+
+def test_show_numbers_triggers_with_roles():
+    from train.commands.corpus import render_inline
+
+    text = "زار حفتر موسكو."
+    doc = Document("d", text, events=[Span(0, 3, "CONSULT", (Arg("source", 4, 8), Arg("target", 9, 14)))])
+    assert render_inline(doc) == "{زار}CONSULT#1 ‹حفتر›S#1 ‹موسكو›T#1."

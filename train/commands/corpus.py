@@ -85,12 +85,23 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def render_inline(doc: Document) -> str:
-    """The text with entities as [text]LABEL and event triggers as {text}TYPE, to proofread."""
+    """The text with entities as [text]LABEL and event triggers as {text}TYPE, to proofread.
+
+    A trigger with roles is numbered, {text}TYPE#n, and its source and target read ‹text›S#n and
+    ‹text›T#n.
+    """
     marks: list[tuple[int, int, str]] = []  # (offset, order, string)
     for s in doc.entities:
         marks += [(s.start, 1, "["), (s.end, 0, f"]{s.label}")]
-    for s in doc.events:
-        marks += [(s.start, 2, "{"), (s.end, -1, f"}}{s.label}")]
+    n = 0
+    for s in sorted(doc.events):
+        num = ""
+        if s.args:
+            n += 1
+            num = f"#{n}"
+            for a in s.args:
+                marks += [(a.start, 0, "‹"), (a.end, 1, f"›{a.role[0].upper()}{num}")]
+        marks += [(s.start, 2, "{"), (s.end, -1, f"}}{s.label}{num}")]
     marks.sort()
     out, pos = [], 0
     for off, _, m in marks:
