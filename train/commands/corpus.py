@@ -44,7 +44,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def stats_table(docs: list[Document], schema_path: str | None = None) -> str:
-    """A Markdown table of documents, sentences, tokens and spans per type."""
+    """A Markdown table of documents, sentences, tokens and spans per type (and triggers' roles, where any)."""
     schema = load_schema(schema_path)
     lines = [
         f"| documents | {len(docs)} |",
@@ -58,6 +58,19 @@ def stats_table(docs: list[Document], schema_path: str | None = None) -> str:
         for label in schema.labels(kind):
             out.append(f"| {label} | {counts.get(label, 0)} |")
         out.append(f"| **total** ({sum(1 for v in counts.values() if v)} types) | {sum(counts.values())} |")
+    if any(s.args for d in docs for s in d.events):
+        out += ["", "| event type | triggers | with source | with target |", "|---|---:|---:|---:|"]
+        rows = Counter()
+        for d in docs:
+            for s in d.events:
+                rows[(s.label, "triggers")] += 1
+                for a in s.args:
+                    rows[(s.label, a.role)] += 1
+        for label in schema.labels("events"):
+            if rows[(label, "triggers")]:
+                out.append(f"| {label} | {rows[(label, 'triggers')]} | {rows[(label, 'source')]} | {rows[(label, 'target')]} |")
+        tot = [sum(v for (_, k), v in rows.items() if k == x) for x in ("triggers", "source", "target")]
+        out.append(f"| **total** | {tot[0]} | {tot[1]} | {tot[2]} |")
     return "\n".join(out)
 
 
@@ -72,12 +85,23 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def render_inline(doc: Document) -> str:
-    """The text with entities as [text]LABEL and event triggers as {text}TYPE, to proofread."""
+    """The text with entities as [text]LABEL and event triggers as {text}TYPE, to proofread.
+
+    A trigger with roles is numbered, {text}TYPE#n, and its source and target read ‹text›S#n and
+    ‹text›T#n.
+    """
     marks: list[tuple[int, int, str]] = []  # (offset, order, string)
     for s in doc.entities:
         marks += [(s.start, 1, "["), (s.end, 0, f"]{s.label}")]
-    for s in doc.events:
-        marks += [(s.start, 2, "{"), (s.end, -1, f"}}{s.label}")]
+    n = 0
+    for s in sorted(doc.events):
+        num = ""
+        if s.args:
+            n += 1
+            num = f"#{n}"
+            for a in s.args:
+                marks += [(a.start, 0, "‹"), (a.end, 1, f"›{a.role[0].upper()}{num}")]
+        marks += [(s.start, 2, "{"), (s.end, -1, f"}}{s.label}{num}")]
     marks.sort()
     out, pos = [], 0
     for off, _, m in marks:
@@ -162,6 +186,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(f"{args.output}: {exc}", file=sys.stderr)
         return 1
     print(report.summary())
+    from train.formats import dropped_roles
+
+    lost = dropped_roles(args.dst, docs)
+    if lost:
+        print(f"warning: {lost}", file=sys.stderr)
     print(f"wrote {len(docs)} document(s) to {args.output} as {args.dst}")
     return 0
 

@@ -226,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--ner", help="NER model: a published folder or a Hub name")
     ap.add_argument("--events", help="sentence event-type classifier: a published folder or a Hub name")
     ap.add_argument("--triggers", help="event trigger tagger: a published folder or a Hub name")
+    ap.add_argument("--roles", help="role model (source and target of each event's trigger; needs --triggers): "
+                                    "a published folder or a Hub name")
     ap.add_argument("--format", choices=FORMATS, default="jsonl", help="output format (default: jsonl)")
     ap.add_argument("--output", "-o", help="output file (default: standard output)")
     ap.add_argument("--resume", action="store_true", help="continue an interrupted run: skip ids already in --output")
@@ -290,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         check_unique_ids(args.inputs, args.text)
-        predictor_kwargs = dict(ner=args.ner, events=args.events, triggers=args.triggers, backend=args.backend,
+        predictor_kwargs = dict(ner=args.ner, events=args.events, triggers=args.triggers, roles=args.roles,
+                                backend=args.backend,
                                 device=args.device, batch_size=args.batch_size, allow_pickle=args.allow_pickle,
                                 precision=args.precision)
         # Loaded here under either engine: the errors and the precision line come before any work,
@@ -339,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
 def _subject(argv: list[str]) -> str | None:
     from train.cli import describe_args
 
-    return describe_args(argv, "--ner", "--events", "--triggers", "--output", "-o", positional="input",
+    return describe_args(argv, "--ner", "--events", "--triggers", "--roles", "--output", "-o", positional="input",
                          takes_value=("--text", "--format", "--backend", "--precision", "--device", "--batch-size", "--threads", "--chunk-sentences",
                                       "--engine", "--workers", "--threads-per-worker", "--gpus-per-worker",
                                       "--ray-address"))

@@ -5,7 +5,8 @@
     python scripts/train.py configs/demo-ner.yaml --num_train_epochs 5 --output_dir runs/x
 
 The config's ``task`` picks the runner: ``ner`` (entity tagger), ``triggers`` (event-trigger
-tagger, same code over the ``events`` spans), ``events`` (sentence classifier), ``mlm`` (continued masked-language-model pretraining on
+tagger, same code over the ``events`` spans), ``events`` (sentence classifier), ``roles`` (source
+and target of each trigger, same code over one marked sentence per trigger: configs/roles.yaml), ``mlm`` (continued masked-language-model pretraining on
 unlabelled text: a base model for the others). Unknown keys,
 missing data files, labels outside the schema and a missing base model all fail before
 training starts, with a message and a non-zero exit. Works under ``torchrun`` and
@@ -46,7 +47,8 @@ def _mlm_task(model_args, data_args, training_args, explicit: set[str]) -> dict:
 
 
 # task name -> runner(model_args, data_args, training_args, explicit_keys) -> metrics payload
-RUNNERS: dict[str, Callable] = {"ner": _token_task, "triggers": _token_task, "events": _events_task, "mlm": _mlm_task}
+RUNNERS: dict[str, Callable] = {"ner": _token_task, "triggers": _token_task, "events": _events_task, "roles": _token_task,
+                               "mlm": _mlm_task}
 
 
 def main(argv: list[str] | None = None) -> int:

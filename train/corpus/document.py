@@ -20,16 +20,43 @@ from train.corpus.sentences import split_sentences
 from train.corpus.text import is_word_boundary, is_word_char
 
 SPAN_KINDS = ("entities", "events")
+# The arguments an event trigger may carry, each a character span of the same text.
+ROLES = ("source", "target")
+
+
+@dataclass(frozen=True, order=True)
+class Arg:
+    """One argument of an event trigger: ``role`` (``source`` or ``target``) at ``[start, end)``."""
+
+    role: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end}
 
 
 @dataclass(frozen=True, order=True)
 class Span:
+    """A labelled span; an event trigger may carry ``args`` (its source and target).
+
+    ``args`` take no part in equality, hashing or order: two triggers at the same offsets with
+    the same label are the same trigger, whatever arguments an annotator gave them.
+    """
+
     start: int
     end: int
     label: str
+    args: tuple[Arg, ...] = field(default=(), compare=False)
+
+    def arg(self, role: str) -> Arg | None:
+        return next((a for a in self.args if a.role == role), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "label": self.label}
+        d: dict[str, Any] = {"start": self.start, "end": self.end, "label": self.label}
+        for a in sorted(self.args, key=lambda a: ROLES.index(a.role) if a.role in ROLES else len(ROLES)):
+            d[a.role] = a.to_dict()
+        return d
 
 
 @dataclass(frozen=True, order=True)
@@ -121,6 +148,58 @@ def _describe(text: str, i: int) -> str:
     return "white space" if ch.isspace() else f"{ch!r} (U+{ord(ch):04X})" if ch else "nothing"
 
 
+def _word_problems(text: str, start: int, end: int, f: str, file: str, line: int | None) -> list[Problem]:
+    """A span in range that does not start and end on word boundaries, on word characters."""
+    problems: list[Problem] = []
+    if not is_word_char(text[start]):
+        problems.append(Problem(file, line, f"{f}.start", f"span [{start}, {end}) starts on {_describe(text, start)}, not on a word"))
+    elif not is_word_boundary(text, start):
+        problems.append(Problem(file, line, f"{f}.start", f"span [{start}, {end}) starts inside the word at offset {start}"))
+    if not is_word_char(text[end - 1]):
+        problems.append(Problem(file, line, f"{f}.end", f"span [{start}, {end}) ends on {_describe(text, end - 1)}, not on a word"))
+    elif not is_word_boundary(text, end):
+        problems.append(Problem(file, line, f"{f}.end", f"span [{start}, {end}) ends inside the word at offset {end}"))
+    return problems
+
+
+def validate_roles(doc: Document, file: str = "<memory>", line: int | None = None) -> list[Problem]:
+    """Checks of the triggers' arguments: known roles, one each, inside the text, on words, not the trigger.
+
+    An argument outside the trigger's sentence is a warning: a role model reads one sentence.
+    """
+    problems: list[Problem] = []
+    n = len(doc.text)
+    sents = _effective_sentences(doc)[0]
+    for k, s in enumerate(doc.events):
+        seen: set[str] = set()
+        for a in s.args:
+            f = f"events[{k}].{a.role}"
+            if a.role not in ROLES:
+                problems.append(Problem(file, line, f, f"unknown role {a.role!r}; a trigger's arguments are {', '.join(ROLES)}"))
+                continue
+            if a.role in seen:
+                problems.append(Problem(file, line, f, f"the trigger has more than one {a.role}"))
+                continue
+            seen.add(a.role)
+            if not (0 <= a.start < a.end <= n):
+                fld = f"{f}.start" if not (0 <= a.start <= n) or a.start >= a.end else f"{f}.end"
+                problems.append(Problem(file, line, fld, f"offsets [{a.start}, {a.end}) are out of range for a text of length {n}"))
+                continue
+            word_problems = _word_problems(doc.text, a.start, a.end, f, file, line)
+            problems += word_problems
+            if word_problems:
+                continue
+            if (a.start, a.end) == (s.start, s.end):
+                problems.append(Problem(file, line, f, f"[{a.start}, {a.end}) is the trigger itself; a {a.role} is an actor, not the event word"))
+                continue
+            home = [(x, y) for x, y in sents if x <= s.start and s.end <= y]
+            if home and not (home[0][0] <= a.start and a.end <= home[0][1]):
+                problems.append(Problem(file, line, f, f"[{a.start}, {a.end}) {doc.text[a.start:a.end]!r} lies outside the trigger's "
+                                        f"sentence [{home[0][0]}, {home[0][1]}); a role model reading that sentence will not see it",
+                                        level="warning"))
+    return problems
+
+
 def validate_spans(
     text: str, spans: Iterable[Span], labels: Iterable[str], kind: str, file: str, line: int | None
 ) -> list[Problem]:
@@ -137,20 +216,9 @@ def validate_spans(
             fld = f"{f}.start" if not (0 <= s.start <= n) or s.start >= s.end else f"{f}.end"
             problems.append(Problem(file, line, fld, f"offsets [{s.start}, {s.end}) are out of range for a text of length {n}"))
             continue
-        bad = False
-        if not is_word_char(text[s.start]):
-            problems.append(Problem(file, line, f"{f}.start", f"span [{s.start}, {s.end}) starts on {_describe(text, s.start)}, not on a word"))
-            bad = True
-        elif not is_word_boundary(text, s.start):
-            problems.append(Problem(file, line, f"{f}.start", f"span [{s.start}, {s.end}) starts inside the word at offset {s.start}"))
-            bad = True
-        if not is_word_char(text[s.end - 1]):
-            problems.append(Problem(file, line, f"{f}.end", f"span [{s.start}, {s.end}) ends on {_describe(text, s.end - 1)}, not on a word"))
-            bad = True
-        elif not is_word_boundary(text, s.end):
-            problems.append(Problem(file, line, f"{f}.end", f"span [{s.start}, {s.end}) ends inside the word at offset {s.end}"))
-            bad = True
-        if not bad:
+        word_problems = _word_problems(text, s.start, s.end, f, file, line)
+        problems += word_problems
+        if not word_problems:
             ok.append((k, s))
     ok.sort(key=lambda t: (t[1].start, t[1].end))
     for (ka, a), (kb, b) in zip(ok, ok[1:]):
@@ -167,6 +235,7 @@ def validate_document(doc: Document, schema: Schema, file: str = "<memory>", lin
         problems.append(Problem(file, line, "text", f"document {doc.id!r} is {what}", level="warning"))
     for kind in SPAN_KINDS:
         problems += validate_spans(doc.text, doc.spans(kind), schema.labels(kind), kind, file, line)
+    problems += validate_roles(doc, file, line)
     prev = 0
     sentences_ok = True
     for k, (a, b) in enumerate(doc.sentences):
@@ -311,6 +380,31 @@ def _int_field(obj: dict, key: str, f: str, file: str, line: int, problems: list
     return v
 
 
+def _parse_args(s: dict, kind: str, f: str, file: str, line: int, problems: list[Problem]) -> tuple[Arg, ...] | None:
+    """A trigger's ``source``/``target`` objects as :class:`Arg`; ``None`` after a problem."""
+    present = [r for r in ROLES if r in s]
+    if not present:
+        return ()
+    if kind != "events":
+        problems.append(Problem(file, line, f"{f}.{present[0]}", f"only event triggers carry {', '.join(ROLES)}, not {kind}"))
+        return None
+    out: list[Arg] = []
+    ok = True
+    for role in present:
+        v = s[role]
+        if not isinstance(v, dict):
+            problems.append(Problem(file, line, f"{f}.{role}", f"must be an object {{start, end}}, got {type(v).__name__}"))
+            ok = False
+            continue
+        a = _int_field(v, "start", f"{f}.{role}", file, line, problems)
+        b = _int_field(v, "end", f"{f}.{role}", file, line, problems)
+        if a is None or b is None:
+            ok = False
+            continue
+        out.append(Arg(role, a, b))
+    return tuple(out) if ok else None
+
+
 def document_from_dict(obj: Any, file: str, line: int, problems: list[Problem]) -> Document | None:
     """Build a document from parsed JSON, adding structural problems to ``problems``."""
     if not isinstance(obj, dict):
@@ -346,8 +440,9 @@ def document_from_dict(obj: Any, file: str, line: int, problems: list[Problem]) 
             label = s.get("label")
             if not isinstance(label, str):
                 problems.append(Problem(file, line, f"{f}.label", "missing or not a string"))
-            if a is not None and b is not None and isinstance(label, str):
-                lists[kind].append(Span(a, b, label))
+            args = _parse_args(s, kind, f, file, line, problems)
+            if a is not None and b is not None and isinstance(label, str) and args is not None:
+                lists[kind].append(Span(a, b, label, args))
     sents: list[tuple[int, int]] = []
     raw_sents = obj.get("sentences", [])
     if not isinstance(raw_sents, list):

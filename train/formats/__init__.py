@@ -24,9 +24,26 @@ FORMATS: dict[str, str] = {
     "prodigy": "prodigy",
     "conll": "conll",
     "gsr": "gsr",
+    "gsr_spans": "gsr_spans",
     "labelstudio_choices": "labelstudio_choices",
     "doccano_classification": "doccano_classification",
 }
+
+# Formats whose files keep an event trigger's arguments (source, target). Writing to any other
+# says how many it leaves out (:func:`dropped_roles`), never silently.
+CARRIES_ROLES = frozenset({"jsonl"})
+
+
+def dropped_roles(name: str, docs: list) -> str | None:
+    """A note when writing ``docs`` as format ``name`` would leave trigger arguments out."""
+    if name in CARRIES_ROLES:
+        return None
+    n = sum(len(s.args) for d in docs for s in d.events)
+    if not n:
+        return None
+    t = sum(1 for d in docs for s in d.events if s.args)
+    return (f"{name} cannot carry event roles: {n} source/target argument(s) of {t} trigger(s) are left out "
+            f"of the output (the corpus JSONL keeps them)")
 
 
 def get_format(name: str) -> ModuleType:

@@ -182,8 +182,12 @@ class SpanCollector:
         self.failed = True
         self.report.error(self.record, fld, msg)
 
-    def add(self, start: Any, end: Any, label: Any, fld: str, expected: Any = None, js_offsets: bool = False) -> None:
+    def add(self, start: Any, end: Any, label: Any, fld: str, expected: Any = None, js_offsets: bool = False,
+            args: tuple = ()) -> None:
         """Check and add one span; problems name ``fld`` and the document.
+
+        ``args`` (an event trigger's source and target, :class:`~train.corpus.document.Arg`) are
+        kept as they are; :meth:`build` validates them with the document.
 
         With ``js_offsets``, offsets that only make sense as UTF-16 code units are converted
         (see :func:`resolve_offsets`); ``expected`` is the span text the tool stored, if any.
@@ -236,7 +240,7 @@ class SpanCollector:
             self.report.snapped += 1
             self.report.warn(self.record, fld, f"snapped [{start}, {end}) to [{snapped[0]}, {snapped[1]}) {span_text_hint(self.text, *snapped)} in document {self.doc_id!r}")
             start, end = snapped
-        span = Span(start, end, target)
+        span = Span(start, end, target, tuple(args))
         spans = self.entities if kind == "entities" else self.events
         if span in spans:
             self.report.skipped["duplicate span"] += 1

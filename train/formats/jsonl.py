@@ -38,7 +38,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         col = SpanCollector(report, schema, raw.text, line, raw.id, label_map, snap, extend_sentences=extend_sentences)
         for kind in ("entities", "events"):
             for k, s in enumerate(raw.spans(kind)):
-                col.add(s.start, s.end, s.label, f"{kind}[{k}]")
+                col.add(s.start, s.end, s.label, f"{kind}[{k}]", args=s.args)
         doc = col.build(raw.meta)
         if doc is not None:
             out.append(doc)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from train.atomic import commit_file
-from train.corpus.document import Document, Span
+from train.corpus.document import Arg, Document, Span
 
 FORMATS = ("jsonl", "corpus", "conll", "labelstudio", "doccano", "html", "parquet")
 # Line-based formats whose lines carry the document id.
@@ -31,14 +31,24 @@ class OutputError(RuntimeError):
 
 
 def record_to_document(rec: Mapping[str, Any]) -> Document:
-    """A predictor record as a corpus document: entities, triggers as events, sentences."""
+    """A predictor record as a corpus document: entities, triggers as events (with the role model's
+    source and target, where an event record has them), sentences."""
     triggers = [t for s in rec.get("sentences", []) for t in s.get("triggers", [])]
+    args: dict[tuple[int, int, str], tuple[Arg, ...]] = {}
+    for ev in rec.get("events", []):
+        t = ev.get("trigger")
+        if not t:
+            continue
+        found = tuple(Arg(role, ev[role]["start"], ev[role]["end"]) for role in ("source", "target")
+                      if isinstance(ev.get(role), Mapping) and (ev[role]["start"], ev[role]["end"]) != (t["start"], t["end"]))
+        if found:
+            args[(t["start"], t["end"], t["label"])] = found
     meta = dict(rec.get("meta") or {})
     return Document(
         id=str(rec["id"]),
         text=rec["text"],
         entities=[Span(e["start"], e["end"], e["label"]) for e in rec.get("entities", [])],
-        events=[Span(t["start"], t["end"], t["label"]) for t in triggers],
+        events=[Span(t["start"], t["end"], t["label"], args.get((t["start"], t["end"], t["label"]), ())) for t in triggers],
         sentences=[(s["start"], s["end"]) for s in rec.get("sentences", [])],
         meta=meta,
     )

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from train.corpus.sentences import split_sentences
+from train.features.roles import ROLE_TYPES, mark_trigger
 from train.features.windows import CONFIG_KEY, sentence_contexts, sentence_windows
 from train.inference.backends import (
     Backend,
@@ -185,10 +186,15 @@ class Predictor:
     """Composes the sentence splitter and any subset of the three models."""
 
     def __init__(self, ner: TokenTagger | None = None, events: SentenceClassifier | None = None,
-                 triggers: TokenTagger | None = None, chunk_sentences: int = 256):
+                 triggers: TokenTagger | None = None, chunk_sentences: int = 256, roles: TokenTagger | None = None):
         if ner is None and events is None and triggers is None:
             raise PredictorError("no model given: pass at least one of --ner, --events, --triggers")
-        self.ner, self.events, self.triggers = ner, events, triggers
+        if roles is not None:
+            if triggers is None:
+                raise PredictorError("--roles reads each event's trigger: give a trigger tagger (--triggers) too")
+            if not set(ROLE_TYPES) <= {lab[2:] for lab in roles.id2label.values() if lab[:2] in ("B-", "I-")}:
+                raise PredictorError(f"{roles.name}: not a role model (its labels are not B-/I-SOURCE and B-/I-TARGET)")
+        self.ner, self.events, self.triggers, self.roles = ner, events, triggers, roles
         self.chunk_sentences = chunk_sentences
         self._shared_tokens = bool(ner and triggers and ner.same_tokenizer(triggers))
         first = next(m for m in (ner, events, triggers) if m is not None)
@@ -198,7 +204,8 @@ class Predictor:
     @classmethod
     def from_pretrained(cls, ner: str | None = None, events: str | None = None, triggers: str | None = None,
                         backend: str = "torch", device: str | None = None, batch_size: int = 32,
-                        allow_pickle: bool = False, precision: str | None = None, **kwargs: Any) -> Predictor:
+                        allow_pickle: bool = False, precision: str | None = None, roles: str | None = None,
+                        **kwargs: Any) -> Predictor:
         """Load published folders or Hub names (safetensors only unless ``allow_pickle``, no remote code).
 
         ``precision``: ``fp32`` (the default on the torch backend; other backends run their own
@@ -214,7 +221,8 @@ class Predictor:
             return kind(name, backend=backend, device=device, batch_size=batch_size, allow_pickle=allow_pickle,
                         precision=chosen if backend == "torch" else "fp32")
 
-        out = cls(load(TokenTagger, ner), load(SentenceClassifier, events), load(TokenTagger, triggers), **kwargs)
+        out = cls(load(TokenTagger, ner), load(SentenceClassifier, events), load(TokenTagger, triggers),
+                  roles=load(TokenTagger, roles), **kwargs)
         if chosen == "int8" and out.precision != "int8":
             raise PredictorError(f"precision int8 needs model.int8.onnx beside each model; export it first: "
                                  f"python scripts/export_onnx.py {next(iter(out.models().values()))}")
@@ -224,7 +232,8 @@ class Predictor:
         return out
 
     def models(self) -> dict[str, str]:
-        return {k: m.name for k, m in (("ner", self.ner), ("events", self.events), ("triggers", self.triggers)) if m}
+        return {k: m.name for k, m in (("ner", self.ner), ("events", self.events), ("triggers", self.triggers),
+                                       ("roles", self.roles)) if m}
 
     def predict(self, docs: Iterable[InputDocument | Mapping[str, Any] | str]) -> Iterator[dict[str, Any]]:
         """Yield one record per document, in input order, reading ``docs`` lazily."""
@@ -250,6 +259,7 @@ class Predictor:
         ctxs = [c for doc, sents in chunk for c in self.events.contexts(doc.text, sents)] if self.events else None
         types = self.events.classify(texts, ctxs) if self.events else None
         k = 0
+        records: list[dict[str, Any]] = []
         for doc, sents in chunk:
             entities: list[dict[str, Any]] = []
             sentences: list[dict[str, Any]] = []
@@ -264,8 +274,36 @@ class Predictor:
                 sentences.append(sent)
                 k += 1
             events = build_events(doc.text, sentences, entities, have_classifier=types is not None)
-            yield {"id": doc.id, "text": doc.text, "meta": doc.meta, "entities": entities,
-                   "sentences": sentences, "events": events}
+            records.append({"id": doc.id, "text": doc.text, "meta": doc.meta, "entities": entities,
+                            "sentences": sentences, "events": events})
+        if self.roles is not None:
+            self._add_roles(records)
+        yield from records
+
+    def _add_roles(self, records: list[dict[str, Any]]) -> None:
+        """``source`` and ``target`` (a span with its score, or ``None``) on every event with a trigger.
+
+        Each trigger's sentence is marked as the role model was trained (``[ trigger ]``,
+        :mod:`train.features.roles`); all of a chunk's triggers go through the model together.
+        The best-scoring span of each role is kept, with offsets into the original text.
+        """
+        todo: list[tuple[str, dict[str, Any], Any]] = []
+        for rec in records:
+            for ev in rec["events"]:
+                t = ev.get("trigger")
+                if not t:
+                    ev["source"] = ev["target"] = None
+                    continue
+                s = rec["sentences"][ev["sentence"]]
+                todo.append((rec["text"], ev, mark_trigger(rec["text"], (s["start"], s["end"]), (t["start"], t["end"]))))
+        found = self.roles.tag([ex.text for _, _, ex in todo]) if todo else []
+        for (text, ev, ex), spans in zip(todo, found):
+            for label, role in (("SOURCE", "source"), ("TARGET", "target")):
+                cands = [sp for sp in spans if sp["label"] == label and not ex.in_trigger_markers(sp["start"], sp["end"])]
+                best = max(cands, key=lambda sp: sp["score"]) if cands else None
+                ev[role] = None if best is None else span_record(
+                    text, {"start": ex.to_original(best["start"]), "end": ex.to_original(best["end"]),
+                           "label": label, "score": best["score"]})
 
 
 Chunk = list[tuple[InputDocument, list[tuple[int, int]]]]

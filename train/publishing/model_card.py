@@ -152,9 +152,12 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
     task = _task(config)
     types = label_types(config)
     kind = "entities" if all(t in schema.entities for t in types) else "events"
-    is_triggers = task == "token-classification" and kind == "events"
+    is_roles = task == "token-classification" and sorted(types) == ["SOURCE", "TARGET"]
+    is_triggers = task == "token-classification" and kind == "events" and not is_roles
     what = ("event triggers" if is_triggers else "named entities") if task == "token-classification" \
         else "sentence event types (multi-label)"
+    if is_roles:
+        what = "the source (who did it) and the target (to whom) of one marked event trigger"
     name = name or Path(model_dir).name
     base = base_model or metrics.get("base_model") or getattr(config, "_name_or_path", "") or "unknown"
     index_source = [("metrics.json", metrics)] + ([("cv_metrics.json", cv_metrics)] if cv_metrics else [])
@@ -188,8 +191,10 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
                    "score over them, as in training and evaluation.").lstrip(), ""]
     lines += ["## Labels", "", "| label | description |", "|---|---|"]
     desc = schema.labels(kind) and (schema.entities if kind == "entities" else schema.events)
+    role_desc = {"SOURCE": "the actor that carries out or initiates the event",
+                 "TARGET": "the actor the event is directed at"}
     for t in types:
-        lines.append(f"| {t} | {desc.get(t, '')} |")
+        lines.append(f"| {t} | {role_desc.get(t, '') if is_roles else desc.get(t, '')} |")
     if task == "token-classification":
         lines += ["", "Tags are IOB2 (`B-`, `I-` and `O`); the first sub-word of each word carries its tag."]
     lines += ["", "## Training data", ""]
@@ -245,7 +250,17 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
                   "initial weights), not CAMeLBERT: this model demonstrates the pipeline only."]
     lines.append("")
     lines += ["## Usage", "", "```python", "from transformers import pipeline", ""]
-    if task == "token-classification":
+    if is_roles:
+        lines += [f'tagger = pipeline("token-classification", model="{use}", aggregation_strategy="first")',
+                  "# One trigger at a time: its sentence, the trigger wrapped in the marker words [ and ].",
+                  'sentence = "وصل الوفد الروسي إلى ليبيا في زيارة رسمية."',
+                  'a = sentence.index("زيارة"); b = a + len("زيارة")',
+                  'marked = f"{sentence[:a]}[ {sentence[a:b]} ]{sentence[b:]}"',
+                  "for span in tagger(marked):",
+                  '    start, end = span["start"], span["end"]',
+                  "    shift = 0 if end <= a else 2 if end <= b + 2 else 4  # back to the unmarked sentence",
+                  '    print(span["entity_group"], sentence[start - shift:end - shift], round(span["score"], 3))']
+    elif task == "token-classification":
         lines += [f'tagger = pipeline("token-classification", model="{use}", aggregation_strategy="first")',
                   'for span in tagger("وصل قائد الجيش الليبي خليفة حفتر إلى موسكو يوم الثلاثاء."):',
                   '    print(span["entity_group"], span["start"], span["end"], span["word"], round(span["score"], 3))']
@@ -256,8 +271,9 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
                   'scores = classifier("التقى وزير الدفاع الروسي قائد الجيش الليبي في موسكو.")[0]',
                   'print([s["label"] for s in scores if s["score"] >= thresholds[s["label"]]])']
     lines += ["```", "", "Whole documents (sentences, windows, event records, other output formats):", "",
-              "```bash", f"python scripts/predict.py --{'events' if task == 'text-classification' else ('triggers' if is_triggers else 'ner')} "
-              f"{use} article.txt", "```", ""]
+              "```bash", (f"python scripts/predict.py --triggers TRIGGER_MODEL --roles {use} article.txt" if is_roles else
+                          f"python scripts/predict.py --{'events' if task == 'text-classification' else ('triggers' if is_triggers else 'ner')} "
+                          f"{use} article.txt"), "```", ""]
     return "\n".join(lines)
 
 

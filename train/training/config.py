@@ -38,9 +38,9 @@ from transformers import HfArgumentParser, TrainingArguments
 from train.features.windows import CONTEXT_MODES
 
 CAMELBERT_MSA = "CAMeL-Lab/bert-base-arabic-camelbert-msa"
-TASKS = ("ner", "triggers", "events", "mlm")
+TASKS = ("ner", "triggers", "events", "roles", "mlm")
 CROSS_VALIDATION = ("leave_one_document_out", "k_fold")
-DATA_FORMATS = ("jsonl", "conll", "gsr")
+DATA_FORMATS = ("jsonl", "conll", "gsr", "gsr_spans")
 MLM_FORMATS = ("text", "jsonl", "conll", "gsr")  # task: mlm reads text too
 POS_WEIGHT_MODES = ("none", "balanced", "sqrt")
 THRESHOLD_STRATEGIES = ("global", "per_type")
@@ -119,7 +119,7 @@ class DataArguments:
 
     @property
     def span_kind(self) -> str:
-        return "events" if self.task in ("triggers", "events") else "entities"
+        return "events" if self.task in ("triggers", "events", "roles") else "entities"
 
 
 @dataclass
@@ -466,14 +466,16 @@ def check_arguments(model_args: ModelArguments, data_args: DataArguments) -> Non
     for key in ("train_file", "validation_file", "test_file"):
         p = getattr(data_args, key)
         if p:
-            _check_path(key, p, data_args.data_format)
+            _check_path(key, p, data_args.data_format, data_args.task)
     for k, p in enumerate(data_args.extra_train_files or []):
-        _check_path(f"extra_train_files[{k}]", str(p), data_args.data_format)
+        _check_path(f"extra_train_files[{k}]", str(p), data_args.data_format, data_args.task)
     if data_args.labels is not None and (not isinstance(data_args.labels, list) or not data_args.labels):
         raise ConfigError("labels: must be a non-empty list of type names")
     if data_args.label_map is not None and not isinstance(data_args.label_map, dict):
         raise ConfigError("label_map: must be a mapping of source type: target type (or null)")
-    if data_args.labels is None or data_args.data_format == "jsonl":
+    if data_args.task == "roles" and data_args.labels is not None:
+        raise ConfigError("labels: the roles task learns SOURCE and TARGET; it takes no labels")
+    if data_args.task != "roles" and (data_args.labels is None or data_args.data_format == "jsonl"):
         try:
             schema = load_schema(data_args.schema_path)
         except SchemaError as exc:
@@ -514,19 +516,27 @@ def _check_mlm(model_args: ModelArguments, data_args: DataArguments) -> None:
         raise ConfigError("max_seq_length: must be at least 8")
 
 
-def path_format(path: str, default: str) -> tuple[str, str]:
-    """``(format, path)`` of a data path: ``FORMAT:PATH`` names it; a folder or ``.csv`` is gsr; else ``default``."""
+def path_format(path: str, default: str, task: str | None = None) -> tuple[str, str]:
+    """``(format, path)`` of a data path: ``FORMAT:PATH`` names it; a ``*_spans.json`` file is gsr_spans,
+    and so is a folder for the ``roles`` task; another folder or a ``.csv`` is gsr; else ``default``."""
     head, sep, rest = path.partition(":")
     if sep and head in DATA_FORMATS:
         return head, rest
+    if path.endswith("_spans.json") or (task == "roles" and Path(path).is_dir()):
+        return "gsr_spans", path
     if Path(path).is_dir() or path.lower().endswith(".csv"):
         return "gsr", path
     return default, path
 
 
-def _check_path(key: str, value: str, default: str) -> None:
-    fmt, p = path_format(value, default)
-    if fmt == "gsr":
+def _check_path(key: str, value: str, default: str, task: str | None = None) -> None:
+    fmt, p = path_format(value, default, task)
+    if fmt == "gsr_spans":
+        if not Path(p).exists():
+            raise ConfigError(f"{key}: {p} does not exist")
+        if Path(p).is_dir() and not any(Path(p).glob("*_spans.json")):
+            raise ConfigError(f"{key}: {p} is a folder without *_spans.json files (the GSR's event spans)")
+    elif fmt == "gsr":
         if not Path(p).exists():
             raise ConfigError(f"{key}: {p} does not exist")
         if Path(p).is_dir() and not any(Path(p).glob("*.csv")):
@@ -537,6 +547,10 @@ def _check_path(key: str, value: str, default: str) -> None:
 
 def type_list(data_args: DataArguments) -> list[str]:
     """The types the model learns: the config's ``labels`` or the schema's list for the span kind."""
+    if data_args.task == "roles":
+        from train.features.roles import ROLE_TYPES
+
+        return list(ROLE_TYPES)
     if data_args.labels:
         return [str(x) for x in data_args.labels]
     from train.corpus.schema import load_schema

@@ -35,13 +35,21 @@ def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: 
     """Documents of one split: corpus JSONL (validated), CoNLL/IOB2 through ``train.formats.conll``, or GSR CSV.
 
     The format is ``data_format``, except that a folder or a ``.csv`` file is read as the GSR
-    (:mod:`train.formats.gsr`) and a ``FORMAT:PATH`` names its own.
+    (:mod:`train.formats.gsr`), a ``*_spans.json`` file (and, for the ``roles`` task, a folder) as
+    its event spans (:mod:`train.formats.gsr_spans`), and a ``FORMAT:PATH`` names its own.
     """
     from train.training.config import path_format
 
-    fmt, path = path_format(str(path), data_args.data_format)
+    fmt, path = path_format(str(path), data_args.data_format, data_args.task)
     span_kind = data_args.span_kind
-    if fmt == "gsr":
+    if fmt == "gsr_spans":
+        from train.formats.gsr_spans import read as read_spans
+
+        docs, report = read_spans(path, schema=load_schema(data_args.schema_path), label_map=data_args.label_map)
+        if report.errors:
+            raise CorpusError(report.problems)
+        log.info("%s", report.summary().splitlines()[0])
+    elif fmt == "gsr":
         from train.formats.gsr import read as read_gsr
 
         docs, report = read_gsr(path, schema=load_schema(data_args.schema_path), label_map=data_args.label_map,
@@ -72,7 +80,7 @@ def load_docs(data_args, path: str | Path, types: Sequence[str], max_sentences: 
                 log.warning("%s", p)
         if data_args.label_map:
             for d in docs:
-                spans = [Span(s.start, s.end, data_args.label_map.get(s.label, s.label)) for s in d.spans(span_kind)]
+                spans = [Span(s.start, s.end, data_args.label_map.get(s.label, s.label), s.args) for s in d.spans(span_kind)]
                 spans = [s for s in spans if s.label]
                 if span_kind == "entities":
                     d.entities = spans

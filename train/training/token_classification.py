@@ -22,6 +22,7 @@ from typing import Any
 
 from train.corpus.document import Document, Span, write_jsonl
 from train.corpus.schema import Schema, load_schema
+from train.evaluation.roles import render_role_scores, role_scores
 from train.evaluation.spans import (
     SCORED_ON_CONLL,
     SCORED_ON_WORDS,
@@ -39,6 +40,7 @@ from train.features.alignment import (
     tag_names,
     word_tags,
 )
+from train.features.roles import role_documents
 from train.inference.backends import TorchBackend
 from train.inference.tagging import SpanTagger
 from train.training.data import load_docs
@@ -53,10 +55,16 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TokenTask:
-    """What a token task learns: the span list it reads and the types in it."""
+    """What a token task learns: the span list it reads and the types in it.
+
+    ``roles``: the examples are :func:`~train.features.roles.role_documents` (one marked
+    sentence per trigger, ``SOURCE``/``TARGET`` entities), scored with source and target F1 and
+    against the baseline too.
+    """
 
     span_kind: str  # "entities" or "events"
     types: list[str]
+    roles: bool = False
 
     @property
     def tags(self) -> list[str]:
@@ -178,6 +186,16 @@ def task_schema(task: TokenTask, base: Schema | None = None) -> Schema:
     return Schema(entities=base.entities, events=own, path="<run labels>")
 
 
+def role_metrics(docs: Sequence[Document], pred: Sequence[Sequence[Span]]) -> dict[str, Any]:
+    """``source``, ``target`` (exact and overlap F1, per PLOVER type in ``by_type``) and the same for ``baseline``."""
+    types = [d.meta.get("type", "") for d in docs]
+    gold = [d.entities for d in docs]
+    base = [[Span(x["start"], x["end"], x["label"]) for x in d.meta.get("baseline", [])] for d in docs]
+    model, baseline = role_scores(gold, pred, types), role_scores(gold, base, types)
+    # The baseline's rows also flat, so that cross-validation averages them like the model's.
+    return {**model, "baseline": baseline, "baseline_source": baseline["source"], "baseline_target": baseline["target"]}
+
+
 # --------------------------------------------------------------------------- training
 
 
@@ -285,12 +303,16 @@ def run_token_task(
         tagger = SpanTagger(backend, tokenizer, max_seq_length=max_len, overlap=model_args.window_overlap,
                             batch_size=model_args.inference_batch_size, decoding=model_args.decoding)
         schema = task_schema(task, load_schema(data_args.schema_path))
+        role_tables: list[str] = []
         for name, docs in (("dev", dev_docs), ("test", test_docs)):
             if not docs:
                 continue
             res, pred = evaluate_documents(tagger, docs, task)
             if conll_sources and name in conll_sources:
                 res["metrics"][SCORED_ON_CONLL] = conll_token_metrics(conll_sources[name], docs, pred, task)
+            if task.roles:
+                res["metrics"].update(role_metrics(docs, pred))
+                role_tables.append(render_role_scores(name, res["metrics"], res["metrics"]["baseline"]))
             splits[name] = res
             write_jsonl(part / f"predictions_{name}.jsonl", predictions_as_documents(docs, pred, task.span_kind), schema)
         extra = {
@@ -308,6 +330,11 @@ def run_token_task(
             "epochs_run": trainer.state.epoch,
         }
         write_reports(part, title or f"Evaluation: {data_args.task} ({task.span_kind})", splits, task.types, notes, extra)
+        if role_tables:  # source and target F1, model against baseline, after the tag-level report
+            from train.atomic import atomic_write_text
+
+            report = (part / "eval_report.md").read_text(encoding="utf-8")
+            atomic_write_text(part / "eval_report.md", report.rstrip("\n") + "\n\n" + "\n\n".join(role_tables) + "\n")
         finish_run_dir(part, output_dir)
     end_run()  # the other processes return once the folder is final (empty metrics: rank 0 reports)
     return {k: v["metrics"] for k, v in splits.items()}
@@ -322,8 +349,15 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
     from train.training.crossval import run_cross_validation
 
     types = type_list(data_args)
-    task = TokenTask("events" if data_args.task == "triggers" else "entities", types)
+    roles = data_args.task == "roles"
+    task = TokenTask("events" if data_args.task == "triggers" else "entities", types, roles=roles)
     train_docs = load_docs(data_args, data_args.train_file, types, data_args.max_train_sentences)
+    for extra_path in data_args.extra_train_files or []:  # several sources in one run (seed + GSR)
+        train_docs += load_docs(data_args, extra_path, types, data_args.max_train_sentences)
+    # The roles task reads triggers with their source and target and learns on one marked
+    # sentence per trigger; documents are converted after the folds are drawn, so that
+    # cross-validation stays by document.
+    as_examples = role_documents if roles else list
     dev = load_docs(data_args, data_args.validation_file, types, data_args.max_eval_sentences) if data_args.validation_file else None
     test = load_docs(data_args, data_args.test_file, types, data_args.max_eval_sentences) if data_args.test_file else None
     for key, docs in (("train_file", train_docs), ("validation_file", dev), ("test_file", test)):
@@ -340,11 +374,11 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
 
         def fold(tr: list[Document], te: list[Document], fold_dir: Path) -> dict[str, Any]:
             # Under torchrun only rank 0 evaluates; the other ranks get no metrics (crossval skips them).
-            return run_token_task(model_args, fold_data, training_args, task, tr, None, te, fold_dir, explicit_keys,
-                                  notes=notes).get("test", {})
+            return run_token_task(model_args, fold_data, training_args, task, as_examples(tr), None, as_examples(te), fold_dir,
+                                  explicit_keys, notes=notes).get("test", {})
 
         def final(tr: list[Document], out_dir: Path) -> None:
-            run_token_task(model_args, fold_data, training_args, task, tr, None, None, out_dir, explicit_keys,
+            run_token_task(model_args, fold_data, training_args, task, as_examples(tr), None, None, out_dir, explicit_keys,
                            title=f"Final model: {data_args.task} on all {len(tr)} documents", notes=notes)
 
 
@@ -365,6 +399,10 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
     if conll:
         notes.append("Data from CoNLL: each split is scored twice, over the tokenizer's words (`micro`, `per_type`) and "
                      "over the file's own tokens and tags (`conll_tokens` in metrics.json), the units of published CoNLL figures.")
+    if roles:
+        train_docs = role_documents(train_docs)
+        dev = role_documents(dev) if dev is not None else None
+        test = role_documents(test) if test is not None else None
     return run_token_task(model_args, data_args, training_args, task, train_docs, dev, test, training_args.output_dir,
                           explicit_keys, notes=notes, conll_sources=conll)
 
