@@ -40,6 +40,10 @@ def test_bench_quick_writes_the_figures(tmp_path):
     by = {r["name"]: r for r in data["rows"]}
     assert by["predictor"]["agreement_vs_fp32"] == 1.0 and 0.0 <= by["predictor_bf16"]["agreement_vs_fp32"] <= 1.0
     assert 0.0 <= agree["torch_bf16_vs_fp32"] <= 1.0
+    # fp32 and bf16 forward limits, measured in turns; the bf16 row against its own limit
+    fl = data["forward_limits_interleaved"]
+    assert fl["fp32"] > 0 and fl["bf16"] > 0 and abs(fl["bf16_over_fp32"] - fl["bf16"] / fl["fp32"]) < 1e-9
+    assert by["predictor_bf16"]["bf16_forward_limit_ratio"] > 0 and "forward limits measured in turns" in proc.stdout
     # the whole pipeline (three models), fp32 and the precision auto chose
     whole = {r["name"]: r for r in data["whole_pipeline"]}
     assert list(whole) == ["pipeline3_fp32", "pipeline3_auto"]

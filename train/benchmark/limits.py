@@ -75,3 +75,36 @@ def forward_limit(model_dir: Path, reps: int) -> float:
     del model
     gc.collect()
     return reps * ids.numel() / dt
+
+
+def forward_limits(model_dir: Path, reps: int) -> dict[str, float]:
+    """Tokens/s of the ``bs=32 × seq=64`` forward pass in fp32 and in bf16 (the model cast).
+
+    The two are measured in turns, ``reps`` times each, and each keeps its best time, so that
+    one sample slowed by another job cannot set a limit, and load weighs on both alike.
+    """
+    import torch
+    from transformers import AutoModelForTokenClassification
+
+    def load(dtype: torch.dtype):
+        return AutoModelForTokenClassification.from_pretrained(
+            str(model_dir), use_safetensors=True, trust_remote_code=False).eval().to(dtype=dtype)
+
+    models = {"fp32": load(torch.float32), "bf16": load(torch.bfloat16)}
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, models["fp32"].config.vocab_size, (32, 64), generator=gen)
+    mask = torch.ones_like(ids)
+    best = {name: float("inf") for name in models}
+    with torch.inference_mode():
+        for model in models.values():
+            model(input_ids=ids, attention_mask=mask)  # warm-up
+        for _ in range(reps):
+            for name, model in models.items():
+                t = time.perf_counter()
+                model(input_ids=ids, attention_mask=mask)
+                best[name] = min(best[name], time.perf_counter() - t)
+    del models
+    gc.collect()
+    out = {name: ids.numel() / secs for name, secs in best.items()}
+    out["bf16_over_fp32"] = out["bf16"] / out["fp32"]
+    return out

@@ -26,6 +26,12 @@ def table(result: dict[str, Any]) -> str:
     gflops = result["flops_limit_gflops"]
     lines.append(f"| forward limit bs=32×seq=64 (mean of {', '.join(f'{x:.0f}' for x in result['forward_limit_runs'])}) | {lim:.0f} | | {lim / base:.2f} | 1.00 | "
                  f"{100 * lim * result['gflop_per_token'] / gflops:.1f} | | | | |")
+    fl = result.get("forward_limits_interleaved")
+    if fl:
+        bf16_row = {r["name"]: r for r in result["rows"]}.get("predictor_bf16", {})
+        lines.append(f"\nforward limits measured in turns (best of each): fp32 {fl['fp32']:.0f}, bf16 {fl['bf16']:.0f} tokens/s "
+                     f"(bf16 / fp32 {fl['bf16_over_fp32']:.2f}); predictor_bf16 / bf16 limit "
+                     f"{bf16_row.get('bf16_forward_limit_ratio', float('nan')):.2f}")
     if vs:
         lines.append(f"\nentity spans identical to the fp32 predictor's: {', '.join(vs)}")
     lines.append("")

@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 
 from train.benchmark.agreement import label_agreement  # noqa: E402
 from train.benchmark.data import clean_sentences, limit_documents, load_documents, sentences_of  # noqa: E402
-from train.benchmark.limits import flops_limit, forward_limit  # noqa: E402
+from train.benchmark.limits import flops_limit, forward_limit, forward_limits  # noqa: E402
 from train.benchmark.machine import machine, versions  # noqa: E402
 from train.benchmark.memory import build_memory_model, memory_row  # noqa: E402
 from train.benchmark.models import (  # noqa: E402
@@ -140,6 +140,13 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
     fwd = float(np.mean(fwd_runs))
     for r in rows:
         r["forward_limit_ratio"] = r["tokens_per_s"] / fwd
+    # fp32 and bf16 forward limits measured in turns (best of each): the bf16 row against its own limit
+    limits = forward_limits(model_dir, reps)
+    print(f"forward limits, interleaved: fp32 {limits['fp32']:.0f}, bf16 {limits['bf16']:.0f} tokens/s",
+          file=sys.stderr, flush=True)
+    for r in rows:
+        if r["name"] == "predictor_bf16":
+            r["bf16_forward_limit_ratio"] = r["tokens_per_s"] / limits["bf16"]
     agree = [{"name": "bench model (random encoder)", **label_agreement(model_dir, texts)}]
     trained = None if args.quick and not args.trained_model else trained_tiny_model(work, args.trained_model)
     if trained is not None:
@@ -161,6 +168,7 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
         "whole_pipeline": whole,
         "memory": memory,
         "forward_limit_tokens_per_s": fwd,
+        "forward_limits_interleaved": limits,
         "forward_limit_runs": fwd_runs,
         "flops_limit_gflops": gflops,
         "flops_by": flops,
