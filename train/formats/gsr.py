@@ -46,10 +46,43 @@ class _Sentence:
     verdicts: dict[str, tuple[bool | None, str]] = field(default_factory=dict)  # type -> (value, where)
 
 
+def gsr_files(path: str | Path, pattern: str, report: ImportReport | None = None, kind: str | None = None) -> list[Path]:
+    """The files of a GSR path: the file itself, or a folder's ``pattern`` files in name order.
+
+    With ``report``, an empty folder (``kind`` names the files it lacks) or a missing path is reported
+    there, and no file is returned.
+    """
+    p = Path(path)
+    files = sorted(q for q in p.glob(pattern) if q.is_file()) if p.is_dir() else [p]
+    if report is not None:
+        if p.is_dir() and not files:
+            report.error(None, "", f"the folder holds no {kind or pattern} files")
+        elif not p.exists():
+            report.error(None, "", "file not found")
+            return []
+    return files
+
+
 def csv_files(path: str | Path) -> list[Path]:
     """The CSV files of a GSR path: the file itself, or a folder's ``*.csv`` in name order."""
-    p = Path(path)
-    return sorted(q for q in p.glob("*.csv") if q.is_file()) if p.is_dir() else [p]
+    return gsr_files(path, "*.csv")
+
+
+def join_sentences(texts: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """A document's text from its sentences in order, one per line, and each sentence's bounds in it."""
+    bounds: list[tuple[int, int]] = []
+    pos = 0
+    for t in texts:
+        bounds.append((pos, pos + len(t)))
+        pos += len(t) + 1
+    return "\n".join(texts), bounds
+
+
+def count_skips(stats: Counter, report: ImportReport) -> None:
+    """Move the reader's ``skip:REASON`` counts into the report's ``skipped``."""
+    for k, n in sorted(stats.items()):
+        if k.startswith("skip:"):
+            report.skipped[k[5:]] += n
 
 
 def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
@@ -58,12 +91,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     """Documents with sentence-level judgements from GSR CSV rows; errors name file, line and column."""
     report = ImportReport(str(path), NAME)
     events = set(schema.labels("events"))
-    files = csv_files(path)
-    if Path(path).is_dir() and not files:
-        report.error(None, "", "the folder holds no .csv files")
-    elif not Path(path).exists():
-        report.error(None, "", "file not found")
-        files = []
+    files = gsr_files(path, "*.csv", report, kind=".csv")
     docs: dict[str, dict[int, _Sentence]] = {}
     stats: Counter = Counter()
     for f in files:
@@ -86,23 +114,14 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     out: list[Document] = []
     for doc_id, sents in docs.items():
         numbers = sorted(sents)
-        text_parts: list[str] = []
-        bounds: list[tuple[int, int]] = []
-        pos = 0
-        for n in numbers:
-            t = sents[n].text
-            bounds.append((pos, pos + len(t)))
-            text_parts.append(t)
-            pos += len(t) + 1
+        text, bounds = join_sentences([sents[n].text for n in numbers])
         labels = [SentenceLabel(a, b, lab, v) for (a, b), n in zip(bounds, numbers)
                   for lab, (v, _) in sorted(sents[n].verdicts.items()) if v is not None]
-        out.append(Document(id=doc_id, text="\n".join(text_parts), sentences=bounds,
+        out.append(Document(id=doc_id, text=text, sentences=bounds,
                             meta={"source": "PLOVER-Arabic-GSR", "sentence_numbers": numbers},
                             judged=[], sentence_labels=labels))
     report.documents = len(out)
-    for k, n in sorted(stats.items()):
-        if k.startswith("skip:"):
-            report.skipped[k[5:]] += n
+    count_skips(stats, report)
     report.notes.append(f"{sum(len(s) for s in docs.values())} sentence(s); judgements: {stats['yes']} yes, "
                         f"{stats['no']} no" + (f", {stats['unjudged']} ambiguous kept unjudged" if keep_ambiguous else ""))
     return out, report

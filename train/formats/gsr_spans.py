@@ -50,7 +50,7 @@ from train.corpus.document import Arg, Document, Problem, SentenceLabel, Span, v
 from train.corpus.schema import Schema
 from train.corpus.text import is_word_char, strip_diacritics
 from train.formats.common import ImportReport, map_label
-from train.formats.gsr import _SENTENCE_ID
+from train.formats.gsr import _SENTENCE_ID, count_skips, gsr_files, join_sentences
 
 NAME = "gsr_spans"
 PARTS = (("verb", "trigger"), ("source_actor", "source"), ("target_actor", "target"))
@@ -60,8 +60,7 @@ MAX_GAP = 2
 
 def spans_files(path: str | Path) -> list[Path]:
     """The spans files of a GSR path: the file itself, or a folder's ``*_spans.json`` in name order."""
-    p = Path(path)
-    return sorted(q for q in p.glob("*_spans.json") if q.is_file()) if p.is_dir() else [p]
+    return gsr_files(path, "*_spans.json")
 
 
 def tokens(text: str) -> list[tuple[int, int]]:
@@ -151,13 +150,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     """Documents with triggers carrying source and target from GSR spans files; problems name record and field."""
     report = ImportReport(str(path), NAME)
     events = set(schema.labels("events"))
-    p = Path(path)
-    files = spans_files(p)
-    if p.is_dir() and not files:
-        report.error(None, "", "the folder holds no *_spans.json files")
-    elif not p.exists():
-        report.error(None, "", "file not found")
-        files = []
+    files = gsr_files(path, "*_spans.json", report)
     docs: dict[str, dict[int, _Sentence]] = {}
     stats: Counter = Counter()
     for f in files:
@@ -177,24 +170,18 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     out: list[Document] = []
     for doc_id, sents in docs.items():
         numbers = sorted(sents)
-        parts: list[str] = []
-        bounds: list[tuple[int, int]] = []
+        text, bounds = join_sentences([sents[n].text for n in numbers])
         spans: list[Span] = []
         roles: list[dict[str, Any]] = []
-        pos = 0
-        for n in numbers:
-            s = sents[n]
-            bounds.append((pos, pos + len(s.text)))
-            for span, meta in s.events:
+        for n, (pos, _) in zip(numbers, bounds):
+            for span, meta in sents[n].events:
                 moved = Span(span.start + pos, span.end + pos, span.label,
                              tuple(Arg(a.role, a.start + pos, a.end + pos) for a in span.args))
                 spans.append(moved)
                 roles.append({**meta, "trigger": [moved.start, moved.end]})
-            parts.append(s.text)
-            pos += len(s.text) + 1
         labels = sorted(SentenceLabel(a, b, lab, True) for (a, b), n in zip(bounds, numbers) for lab in sents[n].labels)
         order = sorted(range(len(spans)), key=lambda i: spans[i])
-        doc = Document(id=doc_id, text="\n".join(parts), events=[spans[i] for i in order], sentences=bounds,
+        doc = Document(id=doc_id, text=text, events=[spans[i] for i in order], sentences=bounds,
                        meta={"source": "PLOVER-Arabic-GSR", "sentence_numbers": numbers, "roles": [roles[i] for i in order]},
                        judged=[], sentence_labels=labels)
         problems = validate_document(doc, schema, str(path), None)
@@ -204,9 +191,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         out.append(doc)
     report.documents = len(out)
     report.spans["events"] = sum(len(d.events) for d in out)
-    for k, n in sorted(stats.items()):
-        if k.startswith("skip:"):
-            report.skipped[k[5:]] += n
+    count_skips(stats, report)
     n_src = sum(1 for d in out for s in d.events if s.arg("source"))
     n_tgt = sum(1 for d in out for s in d.events if s.arg("target"))
     report.notes.append(f"{stats['records']} record(s), {stats['entries']} annotator entries; "
