@@ -25,7 +25,10 @@ ALLOWED: dict[str, set[str]] = {
     "publishing": {"corpus", "features", "evaluation", "inference"},
     # the benchmark runs the programs (make_tiny_model, train) as a user does, by their main()
     "benchmark": {"corpus", "formats", "features", "evaluation", "inference", "training", "publishing", "commands"},
-    "commands": {"corpus", "formats", "features", "evaluation", "inference", "training", "publishing", "benchmark"},
+    "commands": {"corpus", "formats", "features", "evaluation", "inference", "training", "publishing", "benchmark",
+                 "labelstudio"},
+    # the model backend serves published models and runs training as a separate program (a process)
+    "labelstudio": {"corpus", "formats", "features", "inference"},
 }
 SHARED = {"atomic", "cli"}  # top-level modules anyone may use; they import no subpackage
 

@@ -85,6 +85,15 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     tasks = read_tasks(path, report)
     if tasks is None:
         return [], report
+    return from_tasks(tasks, report, schema=schema, label_map=label_map, snap=snap, annotator=annotator,
+                      offset_unit=offset_unit, extend_sentences=extend_sentences, from_predictions=from_predictions)
+
+
+def from_tasks(tasks: list[Any], report: ImportReport, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
+               snap: bool = False, annotator: str | None = None, offset_unit: str = "auto", extend_sentences: bool = False,
+               from_predictions: bool = False) -> tuple[list[Document], ImportReport]:
+    """Tasks already loaded (a file's, or an export fetched through the API), named by ``report.file``."""
+    path = report.file
     docs: list[Document] = []
     seen: set[str] = set()
     multi = 0
