@@ -289,3 +289,26 @@ def test_train_on_the_pulled_file(round_trip, tiny_model_dir, tmp_path):
     assert metrics["train_documents"] == 3  # the three pulled articles
     assert metrics["dev"]["micro"]["support"] == 3 * len(_plain_doc()["entities"])  # every pulled span was a gold span
     assert (out / "model.safetensors").is_file()
+
+
+def test_start_training_in_label_studio_trains_the_backend(label_studio, backend, round_trip):
+    """Label Studio's Start Training (a START_TRAINING webhook) trains a new model on the project's
+    annotations, exported by the backend through the SDK, and the backend then serves it."""
+    assert round_trip["rc"] == 0
+    ls = label_studio.client()
+    before = _get_json(f"{backend['url']}/health", _auth_header())["model_version"]
+    ml = ls.ml.create(project=round_trip["project"], url=backend["url"], title="arabic-ie", auth_method="BASIC_AUTH",
+                      basic_auth_user=ML_USER, basic_auth_pass=ML_PASS)
+    ls.ml.train(ml.id)
+    deadline = time.monotonic() + 300
+    status = _get_json(f"{backend['url']}/training", _auth_header())
+    while status.get("status") in ("running", "none") and time.monotonic() < deadline:
+        time.sleep(2)
+        status = _get_json(f"{backend['url']}/training", _auth_header())
+    assert status["status"] == "done", (status, backend["log"].read_text(errors="replace")[-3000:])
+    assert status["documents"] == 3
+    assert (Path(status["model"]) / "model.safetensors").is_file()
+    after = _get_json(f"{backend['url']}/health", _auth_header())["model_version"]
+    assert after == status["model_version"] != before
+    versions = _get_json(f"{backend['url']}/versions", _auth_header())["versions"]
+    assert versions[-2:] == [before, after]
