@@ -1,0 +1,181 @@
+"""The Label Studio pieces without a server: the labeling config, predictions, the backend's routes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SEED, build_random_tagger, load_script
+
+from train.corpus.schema import load_schema
+from train.formats.labelstudio_config import label_config
+
+pytest.importorskip("flask", reason="the model backend needs the labelstudio extra (flask)")
+
+from train.labelstudio.backend import Backend, BackendError, Models, check_binding, create_app, credentials  # noqa: E402
+from train.labelstudio.results import ConfigMismatch, parse_controls, prediction  # noqa: E402
+
+TAGS = ["O", "B-PERS", "I-PERS", "B-GPE", "I-GPE", "B-ORG", "I-ORG", "B-DATE", "I-DATE"]
+USER, PASS = "ann", "pw-123"
+
+
+def _auth(user: str = USER, password: str = PASS) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+@pytest.fixture(scope="module")
+def tagger_dir(tmp_path_factory) -> Path:
+    return build_random_tagger(tmp_path_factory.mktemp("tagger") / "m", TAGS, head_scale=40.0)
+
+
+@pytest.fixture(scope="module")
+def client(tagger_dir):
+    app = create_app(Backend(Models(ner=str(tagger_dir), device="cpu")), (USER, PASS))
+    return app.test_client()
+
+
+def _texts() -> list[str]:
+    return [json.loads(line)["text"][:400] for line in SEED.read_text(encoding="utf-8").splitlines()[:2]]
+
+
+# --------------------------------------------------------------------------- the labeling config
+
+
+def test_config_lists_every_schema_label_on_its_control():
+    schema = load_schema()
+    controls = parse_controls(label_config(schema, choices=True))
+    assert {k: v for k, v in controls.labels.items()} == {**{e: ("label", "text") for e in schema.entity_labels},
+                                                         **{e: ("event", "text") for e in schema.event_labels}}
+    assert set(controls.choices) == set(schema.event_labels)
+    only = parse_controls(label_config(schema, events=False))
+    assert set(only.labels) == set(schema.entity_labels) and not only.choices
+
+
+def test_config_needs_something_to_annotate():
+    with pytest.raises(ValueError, match="at least one"):
+        label_config(load_schema(), entities=False, events=False)
+
+
+def test_config_escapes_descriptions():
+    from train.corpus.schema import Schema
+
+    xml = label_config(Schema({"PERS": 'a "quoted" <name> & co'}, {}), events=False)
+    assert parse_controls(xml).labels == {"PERS": ("label", "text")}
+
+
+@pytest.mark.parametrize("xml, message", [
+    ("<View><Labels name='l' toName='t'/>", "not valid XML"),
+    ("<View><Labels name='l' toName='t'><Label value='PERS'/></Labels></View>", "no <Text>"),
+])
+def test_bad_configs_are_one_line(xml, message):
+    with pytest.raises(ConfigMismatch, match=message):
+        parse_controls(xml)
+
+
+def test_value_key_follows_the_config():
+    xml = "<View><Labels name='ents' toName='body'><Label value='GPE'/></Labels><Text name='body' value='$content'/></View>"
+    c = parse_controls(xml)
+    assert c.text_key == "content" and c.labels == {"GPE": ("ents", "body")}
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+def test_prediction_keeps_only_labels_the_project_has():
+    text = "زار حفتر موسكو في 2019."
+    rec = {"text": text, "entities": [{"start": 4, "end": 8, "label": "PERS", "score": 0.9},
+                                      {"start": 9, "end": 14, "label": "GPE", "score": 0.4}],
+           "sentences": [{"start": 0, "end": len(text), "event_types": [{"label": "CONSULT", "score": 0.7}],
+                          "triggers": [{"start": 0, "end": 3, "label": "CONSULT", "score": 0.8}]}]}
+    xml = ("<View><Labels name='label' toName='text'><Label value='GPE'/></Labels>"
+           "<Choices name='event_type' toName='text'><Choice value='CONSULT'/></Choices><Text name='text' value='$text'/></View>")
+    pred = prediction(rec, parse_controls(xml), "v1")
+    spans = [r for r in pred["result"] if r["type"] == "labels"]
+    assert [(r["value"]["text"], r["value"]["labels"]) for r in spans] == [("موسكو", ["GPE"])]
+    assert [r["value"]["choices"] for r in pred["result"] if r["type"] == "choices"] == [["CONSULT"]]
+    assert pred["score"] == 0.4 and pred["model_version"] == "v1"
+
+
+# --------------------------------------------------------------------------- the routes
+
+
+def test_every_route_needs_the_credentials(client):
+    for path in ("/health", "/versions", "/training"):
+        assert client.get(path).status_code == 401
+        assert client.get(path, headers=_auth(USER, "nope")).status_code == 401
+        assert client.get(path, headers=_auth()).status_code == 200
+    resp = client.post("/predict", json={})
+    assert resp.status_code == 401 and "Basic" in resp.headers["WWW-Authenticate"]
+
+
+def test_predict_answers_one_prediction_per_task_with_exact_offsets(client):
+    texts = _texts()
+    tasks = [{"id": k, "data": {"text": t}} for k, t in enumerate(texts)]
+    resp = client.post("/predict", json={"tasks": tasks, "label_config": label_config(load_schema())}, headers=_auth())
+    assert resp.status_code == 200
+    results = resp.get_json()["results"]
+    assert len(results) == len(tasks)
+    regions = [(t, r) for t, res in zip(texts, results) for r in res["result"]]
+    assert regions, "the random tagger (large head) tags some words"
+    for text, r in regions:
+        v = r["value"]
+        assert text[v["start"]:v["end"]] == v["text"] and v["text"].strip() == v["text"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"label_config": "<View/>"}, "tasks: missing"),
+    ({"tasks": [{"data": {"text": "x"}}]}, "label_config: missing"),
+    ({"tasks": [{"data": {"body": "x"}}], "label_config": label_config(load_schema())}, "tasks[0].data.text"),
+])
+def test_predict_refuses_bad_requests_with_one_line(client, body, message):
+    resp = client.post("/predict", json=body, headers=_auth())
+    assert resp.status_code == 400
+    assert message in resp.get_json()["error"]
+
+
+def test_webhook_without_training_config_says_so(client):
+    resp = client.post("/webhook", json={"action": "START_TRAINING", "project": {"id": 1}}, headers=_auth())
+    assert resp.status_code == 201 and "--train-config" in resp.get_json()["status"]
+    resp = client.post("/webhook", json={"action": "PROJECT_UPDATED", "project": {"id": 1}}, headers=_auth())
+    assert resp.get_json()["status"] == "ignored"
+
+
+def test_setup_answers_the_model_version(client):
+    resp = client.post("/setup", json={"project": "1.1", "schema": label_config(load_schema())}, headers=_auth())
+    assert resp.status_code == 200 and resp.get_json()["model_version"].startswith("arabic-ie:")
+
+
+# --------------------------------------------------------------------------- binding and the command
+
+
+def test_no_unauthenticated_backend_beyond_this_machine():
+    check_binding("127.0.0.1", None, False)
+    check_binding("0.0.0.0", (USER, PASS), False)
+    with pytest.raises(BackendError, match="basic-auth"):
+        check_binding("0.0.0.0", None, False)
+    with pytest.raises(BackendError, match="both"):
+        credentials(USER, None)
+
+
+def test_serve_on_a_network_without_auth_is_one_line(capsys, monkeypatch):
+    monkeypatch.delenv("ML_BASIC_AUTH_USER", raising=False)
+    monkeypatch.delenv("ML_BASIC_AUTH_PASS", raising=False)
+    rc = load_script("labelstudio").cli(["serve", "--ner", "models/none", "--host", "0.0.0.0"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1 and "--basic-auth-user" in err[0]
+
+
+def test_pull_without_a_key_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("LABEL_STUDIO_API_KEY", raising=False)
+    rc = load_script("labelstudio").cli(["pull", "--project", "1", "--out", str(tmp_path / "x.jsonl")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1 and "LABEL_STUDIO_API_KEY" in err[0]
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_config_command_writes_the_file(tmp_path):
+    out = tmp_path / "config.xml"
+    assert load_script("labelstudio").main(["config", "--choices", "--out", str(out)]) == 0
+    assert set(parse_controls(out.read_text(encoding="utf-8")).choices) == set(load_schema().event_labels)
