@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from flask import Flask, Response, jsonify, request
 
 from train.atomic import atomic_write_text
@@ -180,7 +181,8 @@ class Backend:
             write_jsonl(corpus, docs, cfg.schema)
             out = run / "model"
             cmd = [sys.executable, "-m", "train.commands.train", cfg.config, "--train_file", str(corpus),
-                   "--validation_file", str(corpus), "--output_dir", str(out), "--overwrite_output", "true", *cfg.extra_args]
+                   *_validation_args(cfg.config, corpus), "--output_dir", str(out), "--overwrite_output", "true",
+                   *cfg.extra_args]
             done = subprocess.run(cmd, capture_output=True, text=True)
             (run / "train.log").write_text(done.stdout + done.stderr, encoding="utf-8")
             if done.returncode != 0:
@@ -198,6 +200,18 @@ class Backend:
         except Exception as exc:  # reported through /training and the log; the server keeps serving
             log.exception("training %s failed", job)
             self.last_training = {"status": "failed", "job": job, "error": str(exc)}
+
+
+def _validation_args(config: str, corpus: Path) -> list[str]:
+    """A config with cross-validation keeps it; any other selects its epoch on the annotations themselves
+    (the config's own dev file belongs to another corpus)."""
+    try:
+        raw = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        raw = {}  # the training program reports the config's own problems
+    if isinstance(raw, dict) and raw.get("cross_validation"):
+        return []
+    return ["--validation_file", str(corpus)]
 
 
 def _authorised(header: str | None, user: str, password: str) -> bool:
