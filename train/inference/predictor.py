@@ -157,6 +157,16 @@ class SentenceClassifier(_Model):
         if not texts:
             return []
         thr = self.thresholds()
+        out: list[list[dict[str, Any]]] = []
+        for p in self.probabilities(texts, contexts):
+            found = [{"label": self.id2label[j], "score": float(p[j])} for j in range(len(p))
+                     if p[j] >= thr[self.id2label[j]]]
+            out.append(sorted(found, key=lambda e: -e["score"]))
+        return out
+
+    def probabilities(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> np.ndarray:
+        """Each label's probability per text (``len(texts) × labels``): the highest over the text's
+        windows, the numbers :meth:`classify` compares with the thresholds (uncertainty reads them too)."""
         if contexts is None:
             contexts = [None if self.context == "none" else ""] * len(texts)
         rows: list[dict[str, list[int]]] = []
@@ -165,16 +175,10 @@ class SentenceClassifier(_Model):
             for w in sentence_windows(self.tokenizer, text, ctx, self.max_length, self.window_overlap, self.context):
                 rows.append(w)
                 owners.append(k)
-        logits = self._run(rows)
         probs = np.zeros((len(texts), len(self.id2label)), dtype=np.float32)
-        for row, owner in zip(logits, owners):
+        for row, owner in zip(self._run(rows), owners):
             probs[owner] = np.maximum(probs[owner], self._probabilities(row))
-        out: list[list[dict[str, Any]]] = []
-        for p in probs:
-            found = [{"label": self.id2label[j], "score": float(p[j])} for j in range(len(p))
-                     if p[j] >= thr[self.id2label[j]]]
-            out.append(sorted(found, key=lambda e: -e["score"]))
-        return out
+        return probs
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:
         if getattr(self.config, "problem_type", None) == "single_label_classification":

@@ -90,11 +90,29 @@ class SpanTagger:
 
     def tag_and_score(self, sents: Sequence[EncodedSentence]) -> tuple[list[list[str]], list[np.ndarray]]:
         """Word IOB2 tags of every sentence, and each word's probability of its tag."""
+        word_pred: list[np.ndarray] = []
+        word_score: list[np.ndarray] = []
+        for probs in self.word_probabilities(sents):
+            if self.decoding == "viterbi" and len(probs):
+                logp = np.log(np.maximum(probs, 1e-30)).astype(np.float64)
+                pred = viterbi_iob2(logp, self.tags, self._masks)
+                score = np.exp(logp[np.arange(len(pred)), pred])
+            else:
+                pred = probs.argmax(axis=-1).astype(np.int64)
+                score = probs[np.arange(len(pred)), pred].astype(np.float64)
+            word_pred.append(pred)
+            word_score.append(score)
+        return [[self.tags[k] for k in p] for p in word_pred], word_score
+
+    def word_probabilities(self, sents: Sequence[EncodedSentence]) -> list[np.ndarray]:
+        """Each word's distribution over :attr:`tags` (``num_words × len(tags)``, float32), per sentence.
+
+        The softmax of the word's first sub-word in the window that owns it (overlaps split at
+        their middle); decoding and uncertainty (:mod:`train.inference.uncertainty`) both read it,
+        so they see the same window for every word.
+        """
         feats = build_features(sents, self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.max_seq_length, self.overlap)
-        word_pred = [np.zeros(s.num_words, dtype=np.int64) for s in sents]
-        word_score = [np.zeros(s.num_words, dtype=np.float64) for s in sents]
-        viterbi = self.decoding == "viterbi"
-        word_logp = [np.zeros((s.num_words, len(self.tags)), dtype=np.float64) for s in sents] if viterbi else None
+        word_probs = [np.zeros((s.num_words, len(self.tags)), dtype=np.float32) for s in sents]
         by_sent: dict[int, list[tuple[int, int]]] = {}
         for f in feats:
             by_sent.setdefault(f.sentence, []).append((f.word_lo, f.word_hi))
@@ -103,24 +121,13 @@ class SpanTagger:
         pad = self.tokenizer.pad_token_id or 0
         for idx in self._batches(order, [len(f.input_ids) for f in feats]):
             logits = self.backend(pad_batch([feats[i].input_ids for i in idx], pad))
-            best = logits.argmax(-1)
             for r, i in enumerate(idx):
                 f = feats[i]
                 s = f.sentence
-                got = best[r, f.word_positions]
                 probs = softmax(logits[r, f.word_positions])
-                prob = probs.max(axis=-1)
                 own = owners[s][f.word_lo : f.word_hi] == f.window if s in owners else slice(None)
-                word_pred[s][f.word_lo : f.word_hi][own] = got[own]
-                word_score[s][f.word_lo : f.word_hi][own] = prob[own]
-                if viterbi:
-                    word_logp[s][f.word_lo : f.word_hi][own] = np.log(np.maximum(probs[own], 1e-30))
-        if viterbi:
-            for s in range(len(sents)):
-                if sents[s].num_words:
-                    word_pred[s] = viterbi_iob2(word_logp[s], self.tags, self._masks)
-                    word_score[s] = np.exp(word_logp[s][np.arange(sents[s].num_words), word_pred[s]])
-        return [[self.tags[k] for k in p] for p in word_pred], word_score
+                word_probs[s][f.word_lo : f.word_hi][own] = probs[own]
+        return word_probs
 
     def _batches(self, order: Sequence[int], lengths: Sequence[int], max_waste: float = 0.05) -> Iterator[list[int]]:
         """Consecutive slices of ``order`` (sorted by length) of at most ``batch_size`` windows,
