@@ -243,6 +243,49 @@ def test_backend_predictions_slice_the_task_text(label_studio, backend, articles
            [(articles["plain"]["text"][a:b], lab) for a, b, lab in spans["plain"]]
 
 
+def test_push_imports_the_most_uncertain_articles_with_predictions(label_studio, trained_ner_dir, articles, tmp_path):
+    """push ranks the new articles as the uncertainty module does, imports the top N with
+    predictions that slice their text, and a second push takes the next ones, never a task twice."""
+    from train.commands.predict import iter_inputs
+    from train.inference.predictor import Predictor
+    from train.inference.uncertainty import document_uncertainty, rank_documents
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for k, line in enumerate(SEED.read_text(encoding="utf-8").splitlines()):
+        words = json.loads(line)["text"].split()
+        (pool / f"seed-{k}.txt").write_text(" ".join(words[:120]), encoding="utf-8")
+        (pool / f"shuffled-{k}.txt").write_text(" ".join(words[:120][::-1]), encoding="utf-8")
+    paths = [str(pool), str(articles["emoji"]["path"])]
+    docs = list(iter_inputs(paths, []))
+    scores = document_uncertainty(Predictor.from_pretrained(ner=str(trained_ner_dir), device="cpu"), docs)
+    order = rank_documents(scores, len(docs))
+    assert len(set(scores)) > 1
+
+    ls = label_studio.client()
+    pid = _project(ls, "push ranked")
+    push = ["push", "--project", str(pid), "--ner", str(trained_ner_dir), "--device", "cpu", "--rank", "uncertainty",
+            "--n", "3", *paths, "--url", label_studio.url, "--api-key", label_studio.pat]
+    assert load_script("labelstudio").main(push) == 0
+    tasks = list(ls.tasks.list(project=pid, fields="all"))
+    assert sorted(t.data["doc_id"] for t in tasks) == sorted(docs[i].id for i in order[:3])
+    pushed = {t.data["doc_id"] for t in tasks}
+    assert min(s for d, s in zip(docs, scores) if d.id in pushed) >= max(s for d, s in zip(docs, scores) if d.id not in pushed)
+    text_of = {d.id: d.text for d in docs}
+    for t in tasks:
+        assert t.data["text"] == text_of[t.data["doc_id"]]
+        assert t.data["uncertainty"] == pytest.approx(scores[[d.id for d in docs].index(t.data["doc_id"])], abs=1e-5)
+        preds = ls.predictions.list(task=t.id)
+        assert len(preds) == 1
+        for r in preds[0].result:
+            assert t.data["text"][r["value"]["start"]:r["value"]["end"]] == r["value"]["text"]
+
+    assert load_script("labelstudio").main(push) == 0  # the next three: the first three are in the project
+    ids = [t.data["doc_id"] for t in ls.tasks.list(project=pid, fields="all")]
+    assert len(ids) == len(set(ids)) == 6
+    assert sorted(ids) == sorted(docs[i].id for i in order[:6])
+
+
 @pytest.fixture(scope="module")
 def round_trip(label_studio, articles, tmp_path_factory) -> dict:
     """Annotations made through the API at known offsets, then ``pull`` (Label Studio's export)."""
