@@ -320,6 +320,33 @@ def test_annotations_round_trip_through_label_studio_export(round_trip, articles
         assert sorted((s.start, s.end, s.label) for s in doc.entities) == sorted(art["entities"]), name
 
 
+def test_pull_keeps_event_type_choices_beside_the_spans(label_studio, articles, tmp_path):
+    """With ``config --choices``, a task's chosen event types come back as judged labels, its spans kept;
+    a task annotated with spans only keeps its spans."""
+    ls = label_studio.client()
+    pid = _project(ls, "choices", choices=True)
+    picked = {"plain": articles["plain"], "emoji": articles["emoji"]}
+    tasks = _import(ls, pid, picked)
+    for name, tid in tasks.items():
+        text = picked[name]["text"]
+        result = [{"from_name": "label", "to_name": "text", "type": "labels",
+                   "value": {"start": a, "end": b, "text": text[a:b], "labels": [lab]}} for a, b, lab in picked[name]["entities"]]
+        if name == "plain":
+            result.append({"from_name": "event_type", "to_name": "text", "type": "choices",
+                           "value": {"choices": ["CONSULT", "COOPERATE"]}})
+        ls.annotations.create(tid, result=result)
+    out = tmp_path / "pulled.jsonl"
+    assert load_script("labelstudio").main(["pull", "--project", str(pid), "--out", str(out),
+                                            "--url", label_studio.url, "--api-key", label_studio.pat]) == 0
+    docs = {d.id: d for d in read_jsonl(out, load_schema())[0]}
+    for name in picked:
+        assert sorted((s.start, s.end, s.label) for s in docs[name].entities) == sorted(picked[name]["entities"])
+    yes = {lab.label for lab in docs["plain"].sentence_labels if lab.value}
+    no = {lab.label for lab in docs["plain"].sentence_labels if not lab.value}
+    assert yes == {"CONSULT", "COOPERATE"} and no == set(load_schema().event_labels) - yes
+    assert not docs["emoji"].sentence_labels
+
+
 def test_train_on_the_pulled_file(round_trip, tiny_model_dir, tmp_path):
     assert round_trip["rc"] == 0
     out = tmp_path / "model"

@@ -144,7 +144,7 @@ def read_doccano(path: str | Path, *, schema: Schema, label_map: Mapping[str, st
 
 
 def read_labelstudio(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None] | None = None,
-                     annotator: str | None = None, judged: Sequence[str] | None = None,
+                     annotator: str | None = None, judged: Sequence[str] | None = None, snap: bool = False,
                      **_: Any) -> tuple[list[Document], ImportReport]:
     """Label Studio ``choices`` results, per task or per region (sentence); span labels kept."""
     from train.formats import labelstudio
@@ -156,7 +156,7 @@ def read_labelstudio(path: str | Path, *, schema: Schema, label_map: Mapping[str
     if tasks is None:
         return [], report
     # The spans (``labels`` results) and the annotator choice, exactly as the labelstudio format reads them.
-    span_docs, span_report = labelstudio.read(path, schema=schema, label_map=label_map, annotator=annotator)
+    span_docs, span_report = labelstudio.read(path, schema=schema, label_map=label_map, annotator=annotator, snap=snap)
     report.problems += [p for p in span_report.problems if "result" not in p.field or ".value" in p.field]
     by_task = {d.meta.get("task"): d for d in span_docs}
     docs: list[Document] = []

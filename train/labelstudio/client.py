@@ -8,8 +8,12 @@ token, where the organisation still allows those.
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from train.corpus.document import Document
@@ -86,7 +90,41 @@ def export_tasks(client: Any, project: int, timeout: int = 120) -> list[dict[str
     return got
 
 
-def convert_export(tasks: list[dict[str, Any]], schema: Schema, source: str, *, snap: bool = True,
+def has_choices(tasks: list[Any]) -> bool:
+    """Whether any annotation judges event types (``choices`` results, ``config --choices``)."""
+    return any(isinstance(r, dict) and r.get("type") == "choices"
+               for t in tasks if isinstance(t, dict)
+               for a in (t.get("annotations") or []) if isinstance(a, dict)
+               for r in (a.get("result") or []))
+
+
+def convert_export(tasks: list[Any], schema: Schema, source: str, *, snap: bool = True,
                    annotator: str | None = None) -> tuple[list[Document], ImportReport]:
-    """Exported tasks through the project's Label Studio importer (the one that reads export files)."""
-    return ls_format.from_tasks(tasks, ImportReport(source, ls_format.NAME), schema=schema, snap=snap, annotator=annotator)
+    """Exported tasks through the project's Label Studio importers (the ones that read export files).
+
+    Spans go through :mod:`train.formats.labelstudio`. Where annotations also choose event types
+    (``choices``), those tasks go through :mod:`train.formats.classification` as well, which keeps
+    the spans and adds the judged types; tasks without choices keep their spans only.
+    """
+    docs, report = ls_format.from_tasks(tasks, ImportReport(source, ls_format.NAME), schema=schema, snap=snap,
+                                        annotator=annotator)
+    if report.errors or not has_choices(tasks):
+        return docs, report
+    from train.formats.classification import read_labelstudio
+
+    with tempfile.TemporaryDirectory(prefix="arabic-ie-pull-") as tmp:
+        path = Path(tmp) / "export.json"
+        path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+        judged, jreport = read_labelstudio(path, schema=schema, annotator=annotator, snap=snap)
+    problems = [p for p in jreport.problems if p not in report.problems]
+    report.problems += [replace(p, file=source) for p in problems]
+    by_task = {d.meta.get("task"): d for d in judged}
+    merged = []
+    for d in docs:
+        j = by_task.get(d.meta.get("task"))
+        if j is not None:
+            j.meta = d.meta
+        merged.append(j if j is not None else d)
+    if by_task:
+        report.notes.append(f"{len(by_task)} task(s) also judged event types (choices): kept as sentence labels")
+    return merged, report
