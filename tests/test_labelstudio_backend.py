@@ -179,3 +179,20 @@ def test_config_command_writes_the_file(tmp_path):
     out = tmp_path / "config.xml"
     assert load_script("labelstudio").main(["config", "--choices", "--out", str(out)]) == 0
     assert set(parse_controls(out.read_text(encoding="utf-8")).choices) == set(load_schema().event_labels)
+
+
+def test_pull_conversion_snaps_and_reports_off_word_spans():
+    """An export span that cuts a word is moved to the word's edges and counted; with no snapping it is an error."""
+    from train.labelstudio.client import convert_export, has_choices
+
+    text = "وصل حفتر إلى موسكو أمس."
+    s = text.index("موسكو")
+    task = {"id": 7, "data": {"text": text, "doc_id": "d7"}, "annotations": [{"id": 1, "completed_by": 1, "result": [
+        {"from_name": "label", "to_name": "text", "type": "labels",
+         "value": {"start": s + 1, "end": s + 5, "text": text[s + 1:s + 5], "labels": ["GPE"]}}]}]}
+    docs, report = convert_export([task], load_schema(), "project 3")
+    assert [(text[e.start:e.end], e.label) for e in docs[0].entities] == [("موسكو", "GPE")]
+    assert report.snapped == 1 and "moved 1 span" in report.summary() and report.summary().startswith("project 3")
+    assert not has_choices([task])
+    docs, report = convert_export([task], load_schema(), "project 3", snap=False)
+    assert not docs and report.errors and str(report.errors[0]).startswith("project 3")
