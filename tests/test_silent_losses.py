@@ -303,9 +303,19 @@ def _case_compare_run_ner(mod, tmp, mp):
     return ["compare", str(tmp / "m"), str(tmp / "x.txt")], [f"{tmp / 'x.txt'}: Permission denied", f"model, file {tmp / 'm'}"]
 
 
+def _case_labelstudio(mod, tmp, mp):
+    import train.labelstudio.client
+
+    mp.setattr(train.labelstudio.client, "export_tasks", _raiser(ConnectionResetError(104, "Connection reset by peer")))
+    out = tmp / "pulled.jsonl"
+    return ["pull", "--project", "4", "--out", str(out), "--api-key", "k"], \
+        ["Connection reset by peer [ConnectionResetError]", "project 4", f"out {out}"]
+
+
 SCRIPTS = {"train": _case_train, "predict": _case_predict, "corpus": _case_corpus, "build_corpus": _case_build_corpus,
            "export_onnx": _case_export_onnx, "make_tiny_model": _case_make_tiny_model, "publish": _case_publish,
-           "bench": _case_bench, "bench_gsr": _case_bench_gsr, "compare_run_ner": _case_compare_run_ner}
+           "bench": _case_bench, "bench_gsr": _case_bench_gsr, "compare_run_ner": _case_compare_run_ner,
+           "labelstudio": _case_labelstudio}
 
 
 def test_every_script_is_covered():

@@ -225,8 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     return COMMANDS[args.command](args)
 
 
+def _subject(argv: list[str]) -> str | None:
+    """What a failure was about: the project, the models, the files."""
+    from train.cli import describe_args
+
+    return describe_args(argv[1:], "--project", "--ner", "--triggers", "--events", "--out", "--export", "--url",
+                         positional="input" if argv[:1] == ["push"] else None,
+                         takes_value=("--rank", "--measure", "--n", "--seed", "--device", "--api-key"))
+
+
 def cli(argv: list[str] | None = None) -> int:
-    return run_main(main, argv, prog=PROG)
+    return run_main(main, argv, prog=PROG, subject=_subject)
 
 
 if __name__ == "__main__":
