@@ -312,10 +312,17 @@ def _case_labelstudio(mod, tmp, mp):
         ["Connection reset by peer [ConnectionResetError]", "project 4", f"out {out}"]
 
 
+def _case_bench_loop(mod, tmp, mp):
+    import train.benchmark.active_loop
+
+    mp.setattr(train.benchmark.active_loop, "run_loop", _raiser(PermissionError(13, "Permission denied", str(tmp / "loop"))))
+    return ["--out-dir", str(tmp / "loop"), "--rounds", "1"], [f"{tmp / 'loop'}: Permission denied", f"out-dir {tmp / 'loop'}"]
+
+
 SCRIPTS = {"train": _case_train, "predict": _case_predict, "corpus": _case_corpus, "build_corpus": _case_build_corpus,
            "export_onnx": _case_export_onnx, "make_tiny_model": _case_make_tiny_model, "publish": _case_publish,
            "bench": _case_bench, "bench_gsr": _case_bench_gsr, "compare_run_ner": _case_compare_run_ner,
-           "labelstudio": _case_labelstudio}
+           "labelstudio": _case_labelstudio, "bench_loop": _case_bench_loop}
 
 
 def test_every_script_is_covered():
