@@ -49,7 +49,7 @@ class LoopSettings:
     strategies: Sequence[str] = STRATEGIES
     measure: str = "entropy"
     epochs: int = 20
-    learning_rate: float = 0.002
+    learning_rate: float = 0.001
     batch_size: int = 8
     patience: int = 6
     threads: int = 1
