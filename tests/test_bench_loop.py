@@ -38,16 +38,16 @@ def test_pool_sentences_are_the_files_blocks(tmp_path):
 
 
 def test_summary_and_table_from_figures():
-    runs = [{"seed": s, "strategy": st, "rounds": [{"round": 0, "train_sentences": 5, "test_f1": f0},
-                                                 {"round": 1, "train_sentences": 10, "test_f1": f1}]}
-            for s, st, f0, f1 in [(0, "uncertainty", 0.1, 0.4), (1, "uncertainty", 0.3, 0.6),
-                                  (0, "random", 0.1, 0.2), (1, "random", 0.3, 0.2)]]
+    runs = [{"seed": s, "strategy": st, "rounds": [{"round": 0, "train_sentences": 5, "train_tokens": 50, "test_f1": f0},
+                                                 {"round": 1, "train_sentences": 10, "train_tokens": n, "test_f1": f1}]}
+            for s, st, f0, f1, n in [(0, "uncertainty", 0.1, 0.4, 1000), (1, "uncertainty", 0.3, 0.6, 2000),
+                                     (0, "random", 0.1, 0.2, 90), (1, "random", 0.3, 0.2, 110)]]
     summ = summarise(runs)
     row = next(r for r in summ if r["strategy"] == "uncertainty" and r["round"] == 1)
     assert row["test_f1_mean"] == pytest.approx(0.5) and row["test_f1_sd"] == pytest.approx(0.1414, abs=1e-4)
     md = markdown({"settings": {"seeds": [0, 1], "measure": "entropy", "epochs": 3, "learning_rate": 0.002},
                    "pool_sentences": 30, "summary": summ, "trainings": 6, "total_seconds": 60.0})
-    assert "| 1 | 10 | 50.0 ± 14.1 | 20.0 ± 0.0 |" in md
+    assert "| 1 | 10 | 50.0 ± 14.1 | 1,500 | 20.0 ± 0.0 | 100 |" in md
     assert "| 1 | 40.0 | 60.0 | 20.0 | 20.0 |" in md
 
 
@@ -68,6 +68,9 @@ def test_two_rounds_on_a_synthetic_corpus(tmp_path, one_torch_thread):
         rounds = run["rounds"]
         assert [r["train_sentences"] for r in rounds] == [6, 11, 16]
         assert [r["pool_before"] for r in rounds[1:]] == [34, 29]  # the pool shrinks by --step each round
+        pool = conll_sentences(train)
+        assert [r["train_tokens"] for r in rounds] == [sum(len(pool[i]) for r2 in rounds[: k + 1] for i in r2["added"])
+                                                       for k in range(3)]
         added = [i for r in rounds for i in r["added"]]
         assert len(added) == len(set(added)) == 16 and all(0 <= i < 40 for i in added)
         for r in rounds:
@@ -80,7 +83,8 @@ def test_two_rounds_on_a_synthetic_corpus(tmp_path, one_torch_thread):
     assert runs["uncertainty"]["rounds"][0]["added"] == runs["random"]["rounds"][0]["added"]  # round 0 is shared
     assert runs["uncertainty"]["rounds"][1]["mean_added_score"] is not None
     md = (out / "active_loop.md").read_text(encoding="utf-8")
-    assert "| round | train sentences | uncertainty | random |" in md and "| 2 | 16 |" in md
+    assert "| round | train sentences | uncertainty F1 | uncertainty tokens | random F1 | random tokens |" in md
+    assert "| 2 | 16 |" in md
 
 
 def test_a_pool_too_small_is_refused_before_training(tmp_path):

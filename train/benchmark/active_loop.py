@@ -49,7 +49,7 @@ class LoopSettings:
     strategies: Sequence[str] = STRATEGIES
     measure: str = "entropy"
     epochs: int = 20
-    learning_rate: float = 0.002
+    learning_rate: float = 0.001
     batch_size: int = 8
     patience: int = 6
     threads: int = 1
@@ -180,7 +180,8 @@ def run_loop(s: LoopSettings, say: Callable[[str], None] = print) -> dict[str, A
         say(f"  test F1 {100 * first['test_f1']:.1f} ({first['train_seconds']:.0f} s)")
         for strategy in s.strategies:
             chosen = list(initial)
-            rounds = [{"round": 0, "train_sentences": len(chosen), "pool_before": len(pool), "added": initial, **first}]
+            rounds = [{"round": 0, "train_sentences": len(chosen), "train_tokens": sum(len(pool[i]) for i in chosen),
+                       "pool_before": len(pool), "added": initial, **first}]
             model = first["model"]
             for r in range(1, s.rounds + 1):
                 taken = set(chosen)
@@ -195,7 +196,8 @@ def run_loop(s: LoopSettings, say: Callable[[str], None] = print) -> dict[str, A
                 say(f"seed {seed}, {strategy}, round {r}: {len(chosen)} sentences")
                 res = train_round(s, base, [pool[i] for i in chosen], out / f"seed{seed}" / strategy / f"round{r}", seed)
                 say(f"  test F1 {100 * res['test_f1']:.1f} ({res['train_seconds']:.0f} s)")
-                rounds.append({"round": r, "train_sentences": len(chosen), "pool_before": len(left), "added": added,
+                rounds.append({"round": r, "train_sentences": len(chosen), "train_tokens": sum(len(pool[i]) for i in chosen),
+                               "pool_before": len(left), "added": added,
                                "mean_added_score": float(np.mean([scores[k] for k in picks])) if strategy == "uncertainty" else None,
                                "rank_seconds": round(rank_seconds, 2), **res})
                 model = res["model"]
@@ -211,20 +213,25 @@ def run_loop(s: LoopSettings, say: Callable[[str], None] = print) -> dict[str, A
 
 
 def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per strategy and round: test F1 mean and sample sd over the seeds, and each seed's."""
+    """Per strategy and round: test F1 mean and sample sd over the seeds, and each seed's; mean training tokens."""
     out: list[dict[str, Any]] = []
     for strategy in dict.fromkeys(r["strategy"] for r in runs):
         mine = [r for r in runs if r["strategy"] == strategy]
         for k, row in enumerate(mine[0]["rounds"]):
             f1 = [float(r["rounds"][k]["test_f1"]) for r in mine]
             out.append({"strategy": strategy, "round": row["round"], "train_sentences": row["train_sentences"],
+                        "train_tokens_mean": float(np.mean([r["rounds"][k]["train_tokens"] for r in mine])),
                         "test_f1_mean": float(np.mean(f1)), "test_f1_sd": float(np.std(f1, ddof=1)) if len(f1) > 1 else None,
                         "test_f1_per_seed": {str(r["seed"]): float(r["rounds"][k]["test_f1"]) for r in mine}})
     return out
 
 
 def markdown(result: dict[str, Any]) -> str:
-    """Rounds × strategy (mean ± sd over seeds), then every seed's figure; F1 in percent."""
+    """Rounds × strategy (mean ± sd over seeds), then every seed's figure; F1 in percent.
+
+    Beside each strategy, the tokens it trained on (mean over seeds): an annotator's time goes by
+    tokens, and a strategy that picks longer sentences buys its F1 with more of them.
+    """
     s = result["settings"]
     summ = result["summary"]
     strategies = list(dict.fromkeys(r["strategy"] for r in summ))
@@ -239,11 +246,12 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [f"Test micro-F1 (strict seqeval, %), mean ± sd over seeds {', '.join(seeds)}; "
              f"measure `{s['measure']}`, {s['epochs']} epochs at most (best on val), learning rate {s['learning_rate']}, "
              f"pool {result['pool_sentences']} sentences.", "",
-             "| round | train sentences | " + " | ".join(strategies) + " |",
-             "|---:|---:|" + "---:|" * len(strategies)]
+             "| round | train sentences | " + " | ".join(f"{st} F1 | {st} tokens" for st in strategies) + " |",
+             "|---:|---:|" + "---:|---:|" * len(strategies)]
     for r in rounds:
         first = cell[(strategies[0], r)]
-        lines.append(f"| {r} | {first['train_sentences']} | " + " | ".join(pm(cell[(st, r)]) for st in strategies) + " |")
+        lines.append(f"| {r} | {first['train_sentences']} | "
+                     + " | ".join(f"{pm(cell[(st, r)])} | {cell[(st, r)]['train_tokens_mean']:,.0f}" for st in strategies) + " |")
     lines += ["", "Per seed:", "",
               "| round | " + " | ".join(f"{st} s{x}" for st in strategies for x in seeds) + " |",
               "|---:|" + "---:|" * (len(strategies) * len(seeds))]

@@ -13,7 +13,9 @@ Every model of a :class:`~train.inference.predictor.Predictor` gives a number in
 A document's score per model is the mean of its ``TOP_K`` highest units (all of them when it has
 fewer): the plain mean would let the many sure ``O`` words of a long document drown the few words
 it is unsure of, and would rank a long document by its average rather than by what an annotator
-would have to fix; the single maximum is one stray word's noise. With several models the
+would have to fix; the single maximum is one stray word's noise. The price: a longer document
+has more words to draw its top ``TOP_K`` from, so it tends to rank higher and costs more to
+annotate (the loop benchmark, docs/benchmarks.md, counts tokens for that). With several models the
 document's score is the mean of theirs, so each task counts alike. Documents are cut into
 sentences by the project's splitter, in the chunks :meth:`Predictor.predict` uses.
 """
