@@ -31,7 +31,7 @@ from train.formats.labelstudio_config import label_config
 pytest.importorskip("label_studio", reason="Label Studio is in the dev extra (make setup installs it)")
 pytest.importorskip("label_studio_sdk", reason="the Label Studio SDK is in the labelstudio extra")
 
-pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("trained_ner_dir")]
+pytestmark = [pytest.mark.server, pytest.mark.slow, pytest.mark.xdist_group("labelstudio")]
 
 LEGACY_TOKEN = "arabic-ie-test-legacy-token-0123456789"
 EMOJI_PREFIX = "🇱🇾🤝🇷🇺\n\n"  # astral characters: 5 code points, 9 UTF-16 code units, before every entity
