@@ -196,3 +196,27 @@ def test_pull_conversion_snaps_and_reports_off_word_spans():
     assert not has_choices([task])
     docs, report = convert_export([task], load_schema(), "project 3", snap=False)
     assert not docs and report.errors and str(report.errors[0]).startswith("project 3")
+
+
+def test_train_every_n_annotations_starts_a_run(tagger_dir, tmp_path):
+    """With --train-every 2 the second new annotation starts a run; an empty project is a failed run
+    reported on /training, and the backend keeps serving its model."""
+    from train.labelstudio.backend import Training
+
+    asked: list[int] = []
+
+    def export(project: int) -> list:
+        asked.append(project)
+        return []
+
+    training = Training(config=str(tmp_path / "unused.yaml"), runs_dir=tmp_path / "runs", schema=load_schema(),
+                        tasks_source=export, every=2)
+    backend = Backend(Models(ner=str(tagger_dir), device="cpu"), training)
+    app = create_app(backend).test_client()
+    event = {"action": "ANNOTATION_CREATED", "project": {"id": 5}, "annotation": {"id": 1}}
+    assert app.post("/webhook", json=event).get_json() == {"status": "noted", "new_annotations": 1}
+    assert app.post("/webhook", json=event).get_json()["status"] == "started"
+    done = backend.wait_training(60)
+    assert done["status"] == "failed" and "no annotated tasks" in done["error"] and asked == [5]
+    assert app.get("/training").get_json() == done
+    assert app.get("/health").get_json()["model_version"] == backend.models.versions[0]
