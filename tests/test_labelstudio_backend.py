@@ -220,3 +220,12 @@ def test_train_every_n_annotations_starts_a_run(tagger_dir, tmp_path):
     assert done["status"] == "failed" and "no annotated tasks" in done["error"] and asked == [5]
     assert app.get("/training").get_json() == done
     assert app.get("/health").get_json()["model_version"] == backend.models.versions[0]
+
+
+def test_model_versions_are_short_and_tell_models_apart():
+    from train.labelstudio.results import model_version
+
+    a = model_version({"ner": "/very/long/path/" + "x" * 300 + "/runs/a/model", "events": None})
+    b = model_version({"ner": "/very/long/path/" + "x" * 300 + "/runs/b/model"})
+    assert a != b and len(a) < 80 and a.startswith("arabic-ie:ner=a/model#")
+    assert model_version({"ner": "org/camelbert-news-ner"}).startswith("arabic-ie:ner=org/camelbert-news-ner#")

@@ -147,7 +147,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     from train.commands.predict import iter_inputs
     from train.inference.predictor import Predictor
     from train.labelstudio import client as lsc
-    from train.labelstudio.results import parse_controls, prediction
+    from train.labelstudio.results import model_version, parse_controls, prediction
 
     if args.n < 1:
         raise SystemExit(f"{PROG}: error: --n must be at least 1")
@@ -172,7 +172,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         order = rank_documents(scores if scores is not None else [0.0] * len(docs), args.n, args.rank, args.seed)
     chosen = [docs[i] for i in order]
     records = list(predictor.predict(chosen)) if predictor is not None and not args.no_predictions else [None] * len(chosen)
-    version = f"arabic-ie:{', '.join(f'{k}={v}' for k, v in predictor.models().items())}" if predictor else ""
+    version = model_version(predictor.models()) if predictor else ""
     tasks: list[dict[str, Any]] = []
     for i, doc, rec in zip(order, chosen, records):
         data: dict[str, Any] = {controls.text_key: doc.text, "doc_id": doc.id}

@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ from train.corpus.document import write_jsonl
 from train.corpus.schema import Schema
 from train.formats import labelstudio as ls_format
 from train.inference.predictor import InputDocument, Predictor
-from train.labelstudio.results import ConfigMismatch, parse_controls, prediction, task_text
+from train.labelstudio.results import ConfigMismatch, model_version, parse_controls, prediction, task_text
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class Models:
     def describe(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in (("ner", self.ner), ("events", self.events), ("triggers", self.triggers)) if v)
 
+    def version_name(self) -> str:
+        return model_version({"ner": self.ner, "events": self.events, "triggers": self.triggers})
+
 
 @dataclass
 class Training:
@@ -102,7 +106,7 @@ class Backend:
         self.training = training
         self.predictor = models.load()
         self.generation = 0
-        models.version = models.version or f"arabic-ie:{models.describe()}"
+        models.version = models.version or models.version_name()
         models.versions.append(models.version)
         self._predict_lock = threading.Lock()
         self._train_lock = threading.Lock()
@@ -150,7 +154,7 @@ class Backend:
             if self._train_thread is not None and self._train_thread.is_alive():
                 return {"status": "already training", "job": self.last_training.get("job")}
             self.generation += 1
-            job = f"train-{self.generation}"
+            job = f"train-{self.generation}-{time.strftime('%Y%m%d-%H%M%S')}"
             self.new_annotations = 0
             self.last_training = {"status": "running", "job": job}
             self._train_thread = threading.Thread(target=self._train, args=(job, get_tasks), daemon=True)
@@ -193,7 +197,7 @@ class Backend:
             with self._predict_lock:
                 self.predictor = predictor
                 self.models.ner = str(out)
-                self.models.version = f"arabic-ie:{job}:{len(docs)}docs"
+                self.models.version = self.models.version_name()
                 self.models.versions.append(self.models.version)
             self.last_training = {"status": "done", "job": job, "documents": len(docs), "snapped": report.snapped,
                                   "model": str(out), "model_version": self.models.version}

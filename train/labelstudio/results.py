@@ -9,9 +9,11 @@ and shows (since its emoji fix); ``value.text`` is ``text[start:end]`` so either
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -52,6 +54,15 @@ def parse_controls(label_config: str) -> Controls:
     key = texts[sorted(to_names)[0]]
     out.text_key = key[1:] if key.startswith("$") else key or "text"
     return out
+
+
+def model_version(models: Mapping[str, str | None]) -> str:
+    """A short ``model_version`` for Label Studio: each model's last two path parts and a hash of the full
+    names, so two folders both called ``model`` stay apart and Label Studio re-predicts when one changes."""
+    named = {k: v for k, v in models.items() if v}
+    short = ",".join(f"{k}={'/'.join(Path(v).parts[-2:])}" for k, v in named.items())
+    full = ", ".join(f"{k}={v}" for k, v in named.items())
+    return f"arabic-ie:{short}#{hashlib.sha1(full.encode('utf-8')).hexdigest()[:8]}"
 
 
 def task_text(task: Mapping[str, Any], controls: Controls) -> str | None:
