@@ -30,6 +30,19 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def stop_server(proc, timeout: float = 20) -> None:
+    """Stop a server a test started, by its own process id: SIGTERM, then SIGKILL after ``timeout`` s."""
+    import signal
+    import subprocess
+
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def _free_port() -> int:
     import socket
 
@@ -253,7 +266,6 @@ def hub(tmp_path_factory):
     """The Hub stand-in on 127.0.0.1, serving a tiny CAMeLBERT-shaped repository under its real name
     (``main``: pickles only; ``refs/pr/1``: plus model.safetensors) and a gated copy; stopped by its pid."""
     import json
-    import signal
     import subprocess
     import time
 
@@ -283,9 +295,4 @@ def hub(tmp_path_factory):
         assert constants.ENDPOINT == url, "huggingface_hub was imported before conftest set HF_ENDPOINT"
         yield HubStandin(url, log, proc.pid, main, pr1)
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_server(proc, 10)

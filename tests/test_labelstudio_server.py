@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED, _free_port, load_script
+from conftest import ROOT, SEED, _free_port, load_script, stop_server
 
 from train.corpus.document import read_jsonl
 from train.corpus.schema import load_schema
@@ -87,15 +86,6 @@ def _wait(url: str, proc: subprocess.Popen, log: Path, timeout: float, headers: 
         time.sleep(1)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def label_studio(tmp_path_factory):
     """A fresh Label Studio 1.23 on 127.0.0.1 (SQLite), with an admin and a personal access token."""
@@ -122,7 +112,7 @@ def label_studio(tmp_path_factory):
         pat = LabelStudio(base_url=url, api_key=LEGACY_TOKEN).tokens.create().token
         yield Server(url, proc.pid, log, pat)
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +157,7 @@ def backend(label_studio, trained_ner_dir, tiny_model_dir, tmp_path_factory):
         _wait(f"{url}/health", proc, log, 120, headers=_auth_header())
         yield {"url": url, "log": log, "runs": work / "runs"}
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
 def _auth_header(user: str = ML_USER, password: str = ML_PASS) -> dict[str, str]:
