@@ -4,7 +4,7 @@ The names are the ones the project's Label Studio reader and writer use: ``label
 spans, ``event`` for event-trigger spans, both on the ``<Text name="text" value="$text">``; with
 ``choices``, ``event_type`` holds the task's PLOVER event types (``<Choices>``), which
 :func:`train.formats.classification.read_labelstudio` reads as the labels of the whole task: a
-document, or one sentence when the tasks are sentences (``push --unit sentence``). Arabic is shown right to left
+document, or one sentence when each task is one sentence. Arabic is shown right to left
 by the wrapping ``<View>``'s style (``<Text>`` itself has no direction attribute).
 """
 
