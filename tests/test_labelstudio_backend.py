@@ -218,7 +218,7 @@ def test_train_every_n_annotations_starts_a_run(tagger_dir, tmp_path):
     assert app.post("/webhook", json=event).get_json()["status"] == "started"
     done = backend.wait_training(60)
     assert done["status"] == "failed" and "no annotated tasks" in done["error"] and asked == [5]
-    assert app.get("/training").get_json() == done
+    assert app.get("/training").get_json() == {**done, "new_annotations": 0}
     assert app.get("/health").get_json()["model_version"] == backend.models.versions[0]
 
 

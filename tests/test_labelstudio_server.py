@@ -351,6 +351,30 @@ def test_train_on_the_pulled_file(round_trip, tiny_model_dir, tmp_path):
     assert (out / "model.safetensors").is_file()
 
 
+def test_annotation_webhooks_reach_the_backend_with_its_credentials(label_studio, backend, articles):
+    """Connecting the backend makes Label Studio add a project webhook to ``<url>/webhook``; with the
+    backend's basic auth as the webhook's Authorization header (README), each new annotation reaches it."""
+    ls = label_studio.client()
+    pid = _project(ls, "webhooks")
+    tid = _import(ls, pid, {"plain": articles["plain"]})["plain"]
+    ls.ml.create(project=pid, url=backend["url"], title="arabic-ie", auth_method="BASIC_AUTH",
+                 basic_auth_user=ML_USER, basic_auth_pass=ML_PASS)
+    hooks = [h for h in ls.webhooks.list(project=str(pid)) if h.url == backend["url"] + "/webhook"]
+    assert len(hooks) == 1, "Label Studio made the ML backend's webhook"
+    ls.webhooks.update(hooks[0].id, headers=_auth_header())
+    seen = _get_json(f"{backend['url']}/training", _auth_header())["new_annotations"]
+    text = articles["plain"]["text"]
+    a, b, lab = articles["plain"]["entities"][0]
+    ls.annotations.create(tid, result=[{"from_name": "label", "to_name": "text", "type": "labels",
+                                        "value": {"start": a, "end": b, "text": text[a:b], "labels": [lab]}}])
+    deadline = time.monotonic() + 30
+    now = seen
+    while now == seen and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _get_json(f"{backend['url']}/training", _auth_header())["new_annotations"]
+    assert now == seen + 1
+
+
 def test_start_training_in_label_studio_trains_the_backend(label_studio, backend, round_trip):
     """Label Studio's Start Training (a START_TRAINING webhook) trains a new model on the project's
     annotations, exported by the backend through the SDK, and the backend then serves it."""

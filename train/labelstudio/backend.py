@@ -290,7 +290,7 @@ def create_app(backend: Backend, basic_auth: tuple[str, str] | None = None) -> F
 
     @app.get("/training")
     def training() -> Response:
-        return jsonify(backend.last_training)
+        return jsonify({**backend.last_training, "new_annotations": backend.new_annotations})
 
     @app.route("/versions", methods=["GET", "POST"])
     def versions() -> Response:
