@@ -150,13 +150,26 @@ def read_labelstudio(path: str | Path, *, schema: Schema, label_map: Mapping[str
     from train.formats import labelstudio
 
     report = ImportReport(str(path), "labelstudio_choices")
-    events = set(schema.labels("events"))
-    asked = list(judged) if judged is not None else schema.labels("events")
     tasks = labelstudio.read_tasks(path, report)
     if tasks is None:
         return [], report
+    return labelstudio_from_tasks(tasks, report, schema=schema, label_map=label_map, annotator=annotator,
+                                  judged=judged, snap=snap)
+
+
+def labelstudio_from_tasks(tasks: list[Any], report: ImportReport, *, schema: Schema,
+                           label_map: Mapping[str, str | None] | None = None, annotator: str | None = None,
+                           judged: Sequence[str] | None = None, snap: bool = False) -> tuple[list[Document], ImportReport]:
+    """:func:`read_labelstudio` of tasks already loaded (a file's, or an export fetched through the
+    API), named by ``report.file``."""
+    from train.formats import labelstudio
+
+    path = report.file
+    events = set(schema.labels("events"))
+    asked = list(judged) if judged is not None else schema.labels("events")
     # The spans (``labels`` results) and the annotator choice, exactly as the labelstudio format reads them.
-    span_docs, span_report = labelstudio.read(path, schema=schema, label_map=label_map, annotator=annotator, snap=snap)
+    span_docs, span_report = labelstudio.from_tasks(tasks, ImportReport(path, labelstudio.NAME), schema=schema,
+                                                    label_map=label_map, annotator=annotator, snap=snap)
     report.problems += [p for p in span_report.problems if "result" not in p.field or ".value" in p.field]
     by_task = {d.meta.get("task"): d for d in span_docs}
     docs: list[Document] = []

@@ -8,12 +8,8 @@ token, where the organisation still allows those.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from train.corpus.document import Document
@@ -110,14 +106,11 @@ def convert_export(tasks: list[Any], schema: Schema, source: str, *, snap: bool 
                                         annotator=annotator)
     if report.errors or not has_choices(tasks):
         return docs, report
-    from train.formats.classification import read_labelstudio
+    from train.formats.classification import labelstudio_from_tasks
 
-    with tempfile.TemporaryDirectory(prefix="arabic-ie-pull-") as tmp:
-        path = Path(tmp) / "export.json"
-        path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
-        judged, jreport = read_labelstudio(path, schema=schema, annotator=annotator, snap=snap)
-    problems = [p for p in jreport.problems if p not in report.problems]
-    report.problems += [replace(p, file=source) for p in problems]
+    judged, jreport = labelstudio_from_tasks(tasks, ImportReport(source, "labelstudio_choices"), schema=schema,
+                                             annotator=annotator, snap=snap)
+    report.problems += [p for p in jreport.problems if p not in report.problems]
     by_task = {d.meta.get("task"): d for d in judged}
     merged = []
     for d in docs:
