@@ -45,6 +45,7 @@ from train.atomic import atomic_write_text
 from train.corpus.document import write_jsonl
 from train.corpus.schema import Schema
 from train.formats import labelstudio as ls_format
+from train.formats.common import ImportReport
 from train.inference.predictor import InputDocument, Predictor
 from train.labelstudio.results import ConfigMismatch, model_version, parse_controls, prediction, task_text
 
@@ -176,7 +177,8 @@ class Backend:
             run.mkdir(parents=True, exist_ok=True)
             export = run / "labelstudio-export.json"
             atomic_write_text(export, [json.dumps(tasks, ensure_ascii=False)])
-            docs, report = ls_format.read(export, schema=cfg.schema, snap=True)
+            docs, report = ls_format.from_tasks(tasks, ImportReport(str(export), ls_format.NAME), schema=cfg.schema,
+                                                snap=True)
             if report.errors:
                 raise BackendError("; ".join(str(p) for p in report.errors[:3]))
             if not docs:
