@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from train.corpus.sentences import split_sentences
 from train.inference.predictor import Predictor, SentenceClassifier, TokenTagger
 from train.inference.uncertainty import (
     document_uncertainty,
@@ -175,3 +176,14 @@ def test_several_models_average_their_scores(trained_ner_dir, tiny_model_dir, tm
     both = document_uncertainty(Predictor(ner=ner, events=events), texts)
     alone = [document_uncertainty(Predictor(ner=ner), texts), document_uncertainty(Predictor(events=events), texts)]
     assert np.allclose(both, np.mean(alone, axis=0), atol=1e-6)
+
+
+def test_taggers_that_tokenise_alike_share_one_encoding_and_the_same_scores(ner_predictor, seed_docs):
+    """NER and triggers with one tokenizer are encoded once per chunk (as the predictor does), and
+    the scores are those each tagger gives on its own."""
+    ner = ner_predictor.ner
+    both = Predictor(ner=ner, triggers=ner)
+    texts = [seed_docs[0].text[:600], _gibberish(5)]
+    bounds = [(t, [(s.start, s.end) for s in split_sentences(t)]) for t in texts]
+    assert both.shared_encoding(bounds) is not None and ner_predictor.shared_encoding(bounds) is None
+    assert np.allclose(document_uncertainty(both, texts), document_uncertainty(ner_predictor, texts), atol=1e-6)

@@ -256,8 +256,7 @@ class Predictor:
         """
         texts = [doc.text[a:b] for doc, sents in chunk for a, b in sents]
         bounds = [(doc.text, sents) for doc, sents in chunk]
-        # NER and triggers usually share their base model's tokenizer: tokenise the chunk once for both.
-        shared = self.ner.span_tagger.encode(bounds) if self.ner and self.triggers and self._shared_tokens else None
+        shared = self.shared_encoding(bounds)
         ner = [x for per in self.ner.tag_documents(bounds, shared) for x in per] if self.ner else None
         trig = [x for per in self.triggers.tag_documents(bounds, shared) for x in per] if self.triggers else None
         ctxs = [c for doc, sents in chunk for c in self.events.contexts(doc.text, sents)] if self.events else None
@@ -283,6 +282,11 @@ class Predictor:
         if self.roles is not None:
             self._add_roles(records)
         yield from records
+
+    def shared_encoding(self, bounds: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[Any] | None:
+        """The documents' sentences encoded once for both taggers when they tokenise alike (NER and
+        triggers usually share their base model's tokenizer), else None: each tagger encodes its own."""
+        return self.ner.span_tagger.encode(bounds) if self.ner and self.triggers and self._shared_tokens else None
 
     def _add_roles(self, records: list[dict[str, Any]]) -> None:
         """``source`` and ``target`` (a span with its score, or ``None``) on every event with a trigger.

@@ -84,7 +84,8 @@ def document_uncertainty(predictor: Predictor, docs: Sequence[InputDocument | Ma
     scores: list[float] = []
     for chunk in document_chunks(docs, predictor.chunk_sentences):
         bounds = [(doc.text, sents) for doc, sents in chunk]
-        per_model = [_tagger_scores(t, bounds, measure) for t in taggers]
+        shared = predictor.shared_encoding(bounds)
+        per_model = [_tagger_scores(t, bounds, measure, shared) for t in taggers]
         if predictor.events is not None:
             per_model.append(_classifier_scores(predictor.events, bounds))
         scores += [float(np.mean(col)) for col in zip(*per_model)]
@@ -108,10 +109,12 @@ def rank_documents(scores: Sequence[float], n: int, strategy: str = "uncertainty
     return [int(i) for i in np.argsort(-s, kind="stable")[:n]]
 
 
-def _tagger_scores(tagger: TokenTagger, bounds: list[tuple[str, list[tuple[int, int]]]], measure: str) -> list[float]:
-    """Per document of the chunk, the top-k mean of its words' uncertainty."""
+def _tagger_scores(tagger: TokenTagger, bounds: list[tuple[str, list[tuple[int, int]]]], measure: str,
+                   shared: list[Any] | None = None) -> list[float]:
+    """Per document of the chunk, the top-k mean of its words' uncertainty (``shared``: the
+    chunk already encoded for both taggers, :meth:`Predictor.shared_encoding`)."""
     st = tagger.span_tagger
-    sents = st.encode(bounds)
+    sents = shared if shared is not None else st.encode(bounds)
     words: list[list[np.ndarray]] = [[] for _ in bounds]
     for sent, probs in zip(sents, st.word_probabilities(sents)):
         words[sent.doc_index].append(word_uncertainty(probs, measure))
