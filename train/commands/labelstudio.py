@@ -156,8 +156,9 @@ def cmd_push(args: argparse.Namespace) -> int:
     conn = lsc.connect(args.url, args.api_key)
     controls = parse_controls(lsc.label_config(conn, args.project))
     have = lsc.existing_doc_ids(conn, args.project)
-    docs = [d for d in iter_inputs(args.inputs, []) if d.id not in have]
-    already = len(have)
+    inputs = list(iter_inputs(args.inputs, []))
+    docs = [d for d in inputs if d.id not in have]
+    already = len(inputs) - len(docs)
     predictor = Predictor.from_pretrained(ner=args.ner, events=args.events, triggers=args.triggers,
                                           device=args.device) if (args.ner or args.triggers or args.events) else None
     scores: list[float] | None = None
@@ -185,7 +186,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     ids = lsc.import_tasks(conn, args.project, tasks)
     how = {"uncertainty": f"most uncertain ({args.measure})", "random": f"random (seed {args.seed})", "none": "input order"}[args.rank]
     print(f"project {args.project}: imported {len(ids)} task(s) of {len(docs)} new document(s), {how}"
-          f"{'' if args.no_predictions else ', with predictions'}; {already} already in the project were left out",
+          f"{'' if args.no_predictions else ', with predictions'}; {already} input(s) already in the project were left out",
           file=sys.stderr)
     for doc, i in zip(chosen, order):
         print(f"{doc.id}\t{scores[i]:.4f}" if scores is not None else doc.id)
