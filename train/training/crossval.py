@@ -19,7 +19,7 @@ from typing import Any
 
 from train.atomic import atomic_write_text, replace_dir
 from train.corpus.document import Document
-from train.training.rundir import check_run_dir, is_main_process, partial_dir, prepare_run_dir, wait_for_all
+from train.training.rundir import end_run, is_main_process, start_run
 
 FIGURES = ("precision", "recall", "f1")
 
@@ -145,12 +145,7 @@ def run_cross_validation(
     renames the folders and gets the metrics; the others return ``{}``.
     """
     main = is_main_process()
-    if main:
-        part = prepare_run_dir(output_dir, resume, overwrite)
-    else:
-        check_run_dir(output_dir, overwrite)
-        part = partial_dir(output_dir)
-    wait_for_all()
+    part = start_run(None, output_dir, resume, overwrite)
     folds = document_folds(len(docs), method, num_folds, seed)
     fold_metrics, fold_ids = [], []
     for k, held in enumerate(folds):
@@ -167,7 +162,7 @@ def run_cross_validation(
     if not main:
         if train_final is not None:
             _final_model(docs, train_final, part, resume, move=False)
-        wait_for_all()
+        end_run()
         return {}
     summary = summarize(fold_metrics)
     payload = {"method": method, "folds": [{"held_out": ids, "metrics": m} for ids, m in zip(fold_ids, fold_metrics)], "summary": summary}
@@ -177,7 +172,7 @@ def run_cross_validation(
     atomic_write_text(part / "cv_metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
     atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes, scoring)])
     replace_dir(part, output_dir)
-    wait_for_all()
+    end_run()
     return payload
 
 

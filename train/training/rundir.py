@@ -77,9 +77,11 @@ def start_run(training_args, output_dir: str | Path, resume: bool, overwrite: bo
     """:func:`prepare_run_dir` on the main process; the others check the same and wait for it.
 
     ``training_args.world_size`` sets up the process group (torchrun, accelerate launch) before
-    the ranks are compared; a single process is unaffected.
+    the ranks are compared; a single process is unaffected. Cross-validation passes ``None``: its
+    folds' runs set the group up.
     """
-    _ = training_args.world_size
+    if training_args is not None:
+        _ = training_args.world_size
     if is_main_process():
         try:
             part = prepare_run_dir(output_dir, resume, overwrite)
