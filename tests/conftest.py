@@ -43,6 +43,28 @@ def stop_server(proc, timeout: float = 20) -> None:
         proc.wait()
 
 
+def kill_when_written(cmd: list[str], marker: Path, env: dict[str, str], timeout: float = 240):
+    """Run ``cmd`` in a process group of its own and SIGKILL the whole group (a launcher and its
+    ranks too) once ``marker`` exists, e.g. the file a checkpoint writes last: a dead machine or an
+    OOM kill, no clean-up handlers. Returns the finished process."""
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    deadline = time.time() + timeout
+    try:
+        while not marker.is_file():
+            assert proc.poll() is None, f"the run ended before {marker.name} was written: {proc.stderr.read()[-2000:]}"
+            assert time.time() < deadline, f"{marker} not written within {timeout:.0f} s"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+        proc.stderr.close()
+    return proc
+
+
 def _free_port() -> int:
     import socket
 

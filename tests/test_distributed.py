@@ -22,11 +22,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED, build_random_tagger, load_script
+from conftest import ROOT, SEED, build_random_tagger, kill_when_written, load_script
 from test_robustness_training import ENV, MAX_STEPS, SAVE_STEPS, figures, logged_steps, write_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("distributed")]
@@ -175,19 +174,8 @@ def test_torchrun_trains_on_two_processes_and_rank_0_writes(ddp_run, tiny_model_
 def test_killed_torchrun_run_resumes(ddp_run, tiny_model_dir, tmp_path):
     out, part = tmp_path / "run", tmp_path / "run.partial"
     cfg = _config(tmp_path, tiny_model_dir, out, "c")
-    proc = subprocess.Popen(torchrun_cmd(cfg), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV,
-                            start_new_session=True)
     first = part / f"checkpoint-{SAVE_STEPS}" / "trainer_state.json"
-    deadline = time.time() + 240
-    try:
-        while not first.is_file():
-            assert proc.poll() is None, f"the run ended before its first checkpoint: {proc.stderr.read()[-2000:]}"
-            assert time.time() < deadline, "no checkpoint within the time limit"
-            time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both ranks, no clean-up
-    finally:
-        proc.wait(timeout=60)
-        proc.stderr.close()
+    proc = kill_when_written(torchrun_cmd(cfg), first, ENV)  # the launcher and both ranks, no clean-up
     assert proc.returncode == -signal.SIGKILL
     assert not out.exists()
     assert (first.parent / "rng_state_1.pth").is_file()  # two processes trained (one RNG state per rank)

@@ -18,11 +18,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import load_script
+from conftest import kill_when_written, load_script
 
 pytestmark = pytest.mark.slow  # trains, exports or benchmarks a model
 
@@ -137,19 +136,8 @@ def test_killed_run_resumes_from_its_last_checkpoint(tiny_model_dir, reference_r
     out = tmp_path / "run"
     part = tmp_path / "run.partial"
     cfg = write_config(tmp_path / "c.yaml", tiny_model_dir, out)
-    proc = subprocess.Popen(train_cmd(cfg), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV,
-                            start_new_session=True)
     first = part / f"checkpoint-{SAVE_STEPS}" / "trainer_state.json"  # written last in a checkpoint
-    deadline = time.time() + 240
-    try:
-        while not first.is_file():
-            assert proc.poll() is None, f"the run ended before its first checkpoint: {proc.stderr.read()[-2000:]}"
-            assert time.time() < deadline, "no checkpoint within the time limit"
-            time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGKILL)  # no clean-up handlers run: as a dead machine or OOM kill
-    finally:
-        proc.wait(timeout=60)
-        proc.stderr.close()
+    proc = kill_when_written(train_cmd(cfg), first, ENV)  # no clean-up handlers run: as a dead machine or OOM kill
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert not out.exists()  # nothing that looks finished
     steps_before = logged_steps(part / "logs.csv", "loss")
