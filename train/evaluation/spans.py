@@ -127,12 +127,17 @@ def render_report(title: str, splits: dict[str, dict[str, Any]], types: Sequence
     return "\n".join(lines)
 
 
-def write_reports(out_dir: str | Path, title: str, splits: dict[str, dict[str, Any]], types: Sequence[str], notes: Sequence[str] = (), extra: dict | None = None) -> None:
-    """``metrics.json`` and ``eval_report.md`` of the splits in ``out_dir`` (atomic writes)."""
+def write_reports(out_dir: str | Path, title: str, splits: dict[str, dict[str, Any]], types: Sequence[str], notes: Sequence[str] = (),
+                  extra: dict | None = None, sections: Sequence[str] = ()) -> None:
+    """``metrics.json`` and ``eval_report.md`` of the splits in ``out_dir`` (atomic writes);
+    ``sections``: more markdown after the tag-level report (the roles task's source and target tables)."""
     payload = {"seqeval_mode": SEQEVAL_MODE, "seqeval_scheme": SEQEVAL_SCHEME, **(extra or {})}
     for name, s in splits.items():
         payload[name] = {**s["metrics"], "confusion": s.get("confusion")}
-    reports.write_reports(out_dir, payload, render_report(title, splits, types, notes))
+    md = render_report(title, splits, types, notes)
+    if sections:
+        md = md.rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n"
+    reports.write_reports(out_dir, payload, md)
 
 
 SCORED_ON_WORDS = "tokenizer_words"

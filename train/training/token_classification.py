@@ -329,12 +329,9 @@ def run_token_task(
             "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
             "epochs_run": trainer.state.epoch,
         }
-        write_reports(part, title or f"Evaluation: {data_args.task} ({task.span_kind})", splits, task.types, notes, extra)
-        if role_tables:  # source and target F1, model against baseline, after the tag-level report
-            from train.atomic import atomic_write_text
-
-            report = (part / "eval_report.md").read_text(encoding="utf-8")
-            atomic_write_text(part / "eval_report.md", report.rstrip("\n") + "\n\n" + "\n\n".join(role_tables) + "\n")
+        # role_tables: source and target F1, model against baseline, after the tag-level report
+        write_reports(part, title or f"Evaluation: {data_args.task} ({task.span_kind})", splits, task.types, notes, extra,
+                      sections=role_tables)
         finish_run_dir(part, output_dir)
     end_run()  # the other processes return once the folder is final (empty metrics: rank 0 reports)
     return {k: v["metrics"] for k, v in splits.items()}
