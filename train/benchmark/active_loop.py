@@ -30,6 +30,7 @@ import numpy as np
 
 from train.atomic import atomic_write_text
 from train.benchmark.report import write_json
+from train.formats.conll import sentence_lines as conll_sentences  # the pool's units: a sentence's lines
 
 STRATEGIES = ("uncertainty", "random")
 
@@ -72,23 +73,6 @@ class LoopSettings:
         missing = [str(p) for p in (self.train_file, self.validation_file, self.test_file) if not Path(p).is_file()]
         if missing:
             raise FileNotFoundError(f"not found: {', '.join(missing)}")
-
-
-def conll_sentences(path: str | Path) -> list[list[str]]:
-    """The sentences of a CoNLL file as their lines (blank lines between, ``-DOCSTART-`` dropped): the pool's units."""
-    out: list[list[str]] = []
-    cur: list[str] = []
-    for line in Path(path).read_text(encoding="utf-8").split("\n"):
-        fields = line.split()
-        if not fields or fields[0] == "-DOCSTART-":
-            if cur:
-                out.append(cur)
-            cur = []
-            continue
-        cur.append(line)
-    if cur:
-        out.append(cur)
-    return out
 
 
 def sentence_text(lines: Sequence[str]) -> str:

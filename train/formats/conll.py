@@ -372,34 +372,40 @@ def read_conll_token_tags(
     read_conll(path, layer=layer, doc_per_sentence=True, skip_tokens=skip_tokens)  # the line checks
     keep = set(labels) if labels is not None else None
     out: list[tuple[list[str], list[str]]] = []
-    toks: list[str] = []
-    tags: list[str] = []
+    for lines in sentence_lines(path):
+        rows = [line.split() for line in lines]
+        rows = [f for f in rows if f[0] not in skip_tokens]
+        if not rows:
+            continue
+        toks = [f[0] for f in rows]
+        tags = [f[1 + layer] if 1 + layer < len(f) else "O" for f in rows]
+        iob2 = ["O"] * len(toks)
+        for a, b, typ in chunks(tags):
+            target = label_map.get(typ, typ) if label_map and typ in label_map else typ
+            if target is None or (keep is not None and target not in keep):
+                continue
+            iob2[a] = f"B-{target}"
+            for k in range(a + 1, b):
+                iob2[k] = f"I-{target}"
+        out.append((toks, iob2))
+    return out
 
-    def flush() -> None:
-        nonlocal toks, tags
-        if toks:
-            iob2 = ["O"] * len(toks)
-            for a, b, typ in chunks(tags):
-                target = label_map.get(typ, typ) if label_map and typ in label_map else typ
-                if target is None or (keep is not None and target not in keep):
-                    continue
-                iob2[a] = f"B-{target}"
-                for k in range(a + 1, b):
-                    iob2[k] = f"I-{target}"
-            out.append((toks, iob2))
-        toks, tags = [], []
 
-    content = Path(path).read_bytes().decode("utf-8-sig")
-    for line in content.split("\n"):
+def sentence_lines(path: str | Path) -> list[list[str]]:
+    """The file's sentences as their token lines, unchanged: blocks between blank lines, with
+    ``-DOCSTART-`` lines dropped (they end a sentence too). No checks: :func:`read_conll` makes them."""
+    out: list[list[str]] = []
+    cur: list[str] = []
+    for line in Path(path).read_bytes().decode("utf-8-sig").split("\n"):
         fields = line.split()
         if not fields or fields[0] == DOCSTART:
-            flush()
+            if cur:
+                out.append(cur)
+            cur = []
             continue
-        if fields[0] in skip_tokens:
-            continue
-        toks.append(fields[0])
-        tags.append(fields[1 + layer] if 1 + layer < len(fields) else "O")
-    flush()
+        cur.append(line)
+    if cur:
+        out.append(cur)
     return out
 
 
