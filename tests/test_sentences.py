@@ -66,3 +66,18 @@ def test_property_ordered_nonempty_trimmed_and_deterministic(text):
     # Nothing but white space is left outside the sentences.
     covered = set().union(*(range(s.start, s.end) for s in spans)) if spans else set()
     assert all(text[i].isspace() or text[i] == "\ufeff" for i in range(len(text)) if i not in covered)
+
+
+def test_one_long_line_of_quotes_and_periods_splits_in_linear_time():
+    """About 1 MB on one line: linear work is a few seconds, the old quadratic scan took minutes."""
+    import subprocess
+    import sys
+
+    code = ("from train.corpus.sentences import split_sentences\n"
+            "n = 55_000\n"
+            "spans = split_sentences('«روسيا» وصل الوفد. ' * n)\n"
+            "assert len(spans) == n, len(spans)\n")
+    try:
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("split_sentences on a 1 MB line did not finish within 60 s: not linear") from None

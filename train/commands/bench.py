@@ -26,7 +26,8 @@ run is a module of :mod:`train.benchmark`; this command parses the options and r
 
 ``--quick`` (a smaller model, fewer sentences and steps, 200 against 20 documents for the
 memory row) is the test suite's smoke test; ``--only-new-rows`` runs only the whole-pipeline
-and memory rows.
+and memory rows (and the sentence splitter's growth row); ``--only-splitter`` runs only that row,
+without building a model.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from train.benchmark.paths import NEWS  # noqa: E402
 from train.benchmark.pipeline import build_pipeline_models, pipeline_rows  # noqa: E402
 from train.benchmark.report import new_rows_table, table, write_json  # noqa: E402
 from train.benchmark.rows import measure_rows  # noqa: E402
+from train.benchmark.splitter import splitter_row, splitter_table  # noqa: E402
 from train.benchmark.training_speed import training_throughput  # noqa: E402
 from train.features.tokenization import load_tokenizer  # noqa: E402
 from train.inference.backends import load_config  # noqa: E402
@@ -77,10 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only-new-rows", action="store_true",
                     help="only the whole-pipeline (three models) and predict.py memory rows")
     ap.add_argument("--only-memory", action="store_true", help="only the predict.py memory row (10,000 against 1,000 documents)")
+    ap.add_argument("--only-splitter", action="store_true",
+                    help="only the sentence splitter's growth row (one long line, n against 4n copies; no model)")
     ap.add_argument("--workdir", default=None, help="keep the bench models here (default: a temporary folder)")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = ap.parse_args(argv)
 
+    if args.only_splitter:
+        return _splitter_only(args, argv)
     import torch
 
     threads = args.threads or os.cpu_count() or 1
@@ -167,6 +173,7 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
         "rows": rows,
         "whole_pipeline": whole,
         "memory": memory,
+        "splitter": splitter_row(args.quick),
         "forward_limit_tokens_per_s": fwd,
         "forward_limits_interleaved": limits,
         "forward_limit_runs": fwd_runs,
@@ -181,6 +188,7 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
     }
     print(table(result))
     print(new_rows_table(result))
+    print(splitter_table(result["splitter"]))
     if args.json:
         write_json(args.json, result)
     return 0
@@ -207,11 +215,22 @@ def _new_rows_only(args, argv: list[str], work: Path, model_dir: Path, config, d
                   "labels": config.num_labels, "quick": bool(args.quick)},
         "whole_pipeline": whole,
         "memory": memory,
+        "splitter": splitter_row(args.quick),
         "seconds": time.perf_counter() - t0,
     }
     print(new_rows_table(result))
+    print(splitter_table(result["splitter"]))
     if args.json:
         write_json(args.json, result)
+    return 0
+
+
+def _splitter_only(args, argv: list[str]) -> int:
+    row = splitter_row(args.quick)
+    print(splitter_table(row))
+    if args.json:
+        write_json(args.json, {"command": "python scripts/bench.py " + " ".join(argv), "machine": machine(1),
+                               "versions": versions(), "splitter": row})
     return 0
 
 

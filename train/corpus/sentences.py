@@ -56,6 +56,24 @@ def _quoted_ranges(line: str) -> list[tuple[int, int]]:
     return ranges
 
 
+def _inside_quotes(n: int, ranges: list[tuple[int, int]]) -> list[bool]:
+    """``inside[i]``: whether ``a < i < b`` for some quoted range; one pass, so a line costs O(length).
+
+    Asking every range at every terminator made a long line of quotes and periods quadratic.
+    """
+    depth = [0] * (n + 1)
+    for a, b in ranges:
+        if b > a + 1:
+            depth[a + 1] += 1
+            depth[b] -= 1
+    inside = [False] * n
+    run = 0
+    for i in range(n):
+        run += depth[i]
+        inside[i] = run > 0
+    return inside
+
+
 def _word_before(line: str, i: int) -> str:
     j = i
     while j > 0 and not line[j - 1].isspace() and line[j - 1] not in OPENERS and line[j - 1] not in CLOSERS:
@@ -63,7 +81,7 @@ def _word_before(line: str, i: int) -> str:
     return line[j:i]
 
 
-def _ends_sentence(line: str, i: int, quoted: list[tuple[int, int]]) -> bool:
+def _ends_sentence(line: str, i: int, inside: list[bool]) -> bool:
     """Whether the terminator at ``line[i]`` ends a sentence."""
     ch = line[i]
     nxt = line[i + 1] if i + 1 < len(line) else ""
@@ -71,7 +89,7 @@ def _ends_sentence(line: str, i: int, quoted: list[tuple[int, int]]) -> bool:
         return False  # 2.5, pic.twitter.com, 'U.S.' middle dots
     if nxt in TERMINATORS:
         return False  # a run such as '..' or '?!' ends at its last mark
-    if any(a < i < b for a, b in quoted):
+    if inside[i]:
         return False
     if ch == ".":
         word = _word_before(line, i).lower()
@@ -86,11 +104,12 @@ def split_sentences(text: str) -> list[SentenceSpan]:
     pos = 0
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n\u2028\u2029\x0b\x0c\x1c\x1d\x1e\x85")
-        quoted = _quoted_ranges(body)
+        ranges = _quoted_ranges(body)
+        inside = _inside_quotes(len(body), ranges) if ranges else [False] * len(body)
         cut = 0
         i = 0
         while i < len(body):
-            if body[i] in TERMINATORS and _ends_sentence(body, i, quoted):
+            if body[i] in TERMINATORS and _ends_sentence(body, i, inside):
                 end = i + 1
                 while end < len(body) and body[end] in CLOSERS:
                     end += 1
