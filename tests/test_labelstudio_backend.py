@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import http.client
 import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from conftest import SEED, build_random_tagger, load_script
+from conftest import ROOT, SEED, build_random_tagger, load_script, stop_server
 
 from train.corpus.schema import load_schema
 from train.formats.labelstudio_config import label_config
@@ -229,3 +238,79 @@ def test_model_versions_are_short_and_tell_models_apart():
     b = model_version({"ner": "/very/long/path/" + "x" * 300 + "/runs/b/model"})
     assert a != b and len(a) < 80 and a.startswith("arabic-ie:ner=a/model#")
     assert model_version({"ner": "org/camelbert-news-ner"}).startswith("arabic-ie:ner=org/camelbert-news-ner#")
+
+
+# --------------------------------------------------------------------------- the real backend, as its own process
+
+ARABIC_USER, ARABIC_PASS = "مستخدم", "كلمة-السر"
+
+
+@contextlib.contextmanager
+def _real_backend(model: Path, log: Path, *args: str) -> Iterator[str]:
+    """``scripts/labelstudio.py serve`` as its own process on a free port of 127.0.0.1 (``--port 0``: the
+    port it prints), stopped by its own process id."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ML_BASIC_AUTH_USER", "ML_BASIC_AUTH_PASS")}
+    cmd = [sys.executable, str(ROOT / "scripts" / "labelstudio.py"), "serve", "--ner", str(model), "--device", "cpu",
+           "--port", "0", *args]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, env={**env, "OMP_NUM_THREADS": "1"})
+    try:
+        deadline = time.monotonic() + 120
+        while (m := re.search(r"on http://127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))) is None:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the backend did not start: {log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{m.group(1)}"
+    finally:
+        stop_server(proc)
+
+
+def _call(url: str, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
+          timeout: float = 60) -> tuple[int, dict]:
+    """One request on its own connection: the status and the JSON answer."""
+    where = urlsplit(url)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+        resp = conn.getresponse()
+        raw = resp.read()
+        try:
+            return resp.status, json.loads(raw) if raw else {}
+        except ValueError:  # Werkzeug's own HTML error page
+            return resp.status, {"raw": raw.decode("utf-8", "replace")}
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def served(tagger_dir, tmp_path_factory) -> Iterator[str]:
+    """The real backend with ASCII credentials and its default limits."""
+    with _real_backend(tagger_dir, tmp_path_factory.mktemp("served") / "backend.log",
+                       "--basic-auth-user", USER, "--basic-auth-pass", PASS) as url:
+        yield url
+
+
+@pytest.mark.server
+def test_arabic_credentials_work_on_the_real_backend(tagger_dir, tmp_path):
+    """Credentials are compared as UTF-8 bytes: an Arabic user name and password let in the right client
+    (200), and every wrong pair gets 401, never 500."""
+    with _real_backend(tagger_dir, tmp_path / "backend.log",
+                       "--basic-auth-user", ARABIC_USER, "--basic-auth-pass", ARABIC_PASS) as url:
+        assert _call(url, "GET", "/health", headers=_auth(ARABIC_USER, ARABIC_PASS))[0] == 200
+        body = json.dumps({"tasks": [{"id": 1, "data": {"text": _texts()[0]}}],
+                           "label_config": label_config(load_schema())}).encode()
+        status, answer = _call(url, "POST", "/predict", body, _auth(ARABIC_USER, ARABIC_PASS))
+        assert status == 200 and len(answer["results"]) == 1
+        for user, password in ((ARABIC_USER, "كلمة"), ("مستخدم2", ARABIC_PASS), (ARABIC_USER, PASS), (USER, PASS)):
+            assert _call(url, "GET", "/health", headers=_auth(user, password))[0] == 401, (user, password)
+        assert _call(url, "GET", "/health")[0] == 401
+
+
+@pytest.mark.server
+def test_non_ascii_credentials_to_an_ascii_backend_get_401(served):
+    for user, password in ((ARABIC_USER, ARABIC_PASS), (USER, ARABIC_PASS), (ARABIC_USER, PASS)):
+        assert _call(served, "GET", "/health", headers=_auth(user, password))[0] == 401, (user, password)
+    # not base64, not UTF-8 once decoded, no colon: 401 too
+    for header in ("Basic ***", "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(), "Basic " + base64.b64encode(b"x").decode()):
+        assert _call(served, "GET", "/health", headers={"Authorization": header})[0] == 401, header
+    assert _call(served, "GET", "/health", headers=_auth())[0] == 200

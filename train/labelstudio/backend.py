@@ -220,14 +220,27 @@ def _validation_args(config: str, corpus: Path) -> list[str]:
     return ["--validation_file", str(corpus)]
 
 
+def _utf8(value: str) -> bytes:
+    """A credential as the bytes a client sends (RFC 7617: UTF-8). ``surrogateescape`` keeps an option
+    that was not valid UTF-8 on the command line as its original bytes, so it cannot raise here."""
+    return value.encode("utf-8", "surrogateescape")
+
+
 def _authorised(header: str | None, user: str, password: str) -> bool:
+    """Whether ``header`` carries ``user:password``, compared as UTF-8 bytes in constant time.
+
+    ``hmac.compare_digest`` refuses ``str`` with non-ASCII characters, so comparing strings turned an
+    Arabic user name, or any non-ASCII credentials a client sent, into a 500; bytes compare whatever
+    they hold, and anything that is not valid Basic credentials is simply not authorised."""
     if not header or not header.startswith("Basic "):
         return False
     try:
-        got_user, _, got_pass = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-    except (ValueError, UnicodeDecodeError):
+        got_user, sep, got_pass = base64.b64decode(header[6:].strip()).partition(b":")
+    except ValueError:  # binascii.Error, and non-ASCII characters in the header
         return False
-    return hmac.compare_digest(got_user, user) & hmac.compare_digest(got_pass, password)
+    ok_user = hmac.compare_digest(got_user, _utf8(user))
+    ok_pass = hmac.compare_digest(got_pass, _utf8(password))
+    return bool(sep) and ok_user and ok_pass
 
 
 def create_app(backend: Backend, basic_auth: tuple[str, str] | None = None) -> Flask:
@@ -239,7 +252,7 @@ def create_app(backend: Backend, basic_auth: tuple[str, str] | None = None) -> F
         if basic_auth and not _authorised(request.headers.get("Authorization"), *basic_auth):
             resp = jsonify({"error": "authentication required"})
             resp.status_code = 401
-            resp.headers["WWW-Authenticate"] = 'Basic realm="arabic-ie"'
+            resp.headers["WWW-Authenticate"] = 'Basic realm="arabic-ie", charset="UTF-8"'
             return resp
         return None
 
