@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     # the model backend serves published models and runs training as a separate program (a process)
     "labelstudio": {"corpus", "formats", "features", "inference"},
 }
-SHARED = {"atomic", "cli"}  # top-level modules anyone may use; they import no subpackage
+SHARED = {"atomic", "cli", "folders"}  # top-level modules anyone may use; they import no subpackage
 
 
 def module_name(path: Path) -> str:

@@ -7,15 +7,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from train.benchmark.paths import ROOT, SEED
+from train.folders import walk_files
 
 
 def load_documents(news: Path | None, max_docs: int | None = None) -> tuple[list[tuple[str, str]], str]:
     """``(id, text)`` of every ``.txt`` under ``news`` (sorted), else the seed corpus articles."""
     if news is not None and news.is_dir():
-        files = sorted(news.rglob("*.txt"))
+        walk = walk_files(news, ".txt")  # linked sub-folders too, each real folder once
+        files = walk.files
         if files:
             docs = [(str(f.relative_to(news)), f.read_text(encoding="utf-8")) for f in files]
-            return docs[:max_docs] if max_docs else docs, f"{news} ({len(files)} .txt files)"
+            return docs[:max_docs] if max_docs else docs, f"{news} ({', '.join([f'{len(files)} .txt files', *walk.notes()])})"
     docs = []
     with SEED.open(encoding="utf-8") as fh:
         for line in fh:

@@ -27,6 +27,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from train.folders import FolderWalk, InputCount, link_notes, walk_files
 from train.inference.backends import PredictorError, backend_names
 from train.inference.output import (
     FORMATS,
@@ -97,18 +98,24 @@ def _chain_first(first: str, rest) -> Iterator[str]:
     yield from rest
 
 
-def _input_files(paths: list[str]) -> Iterator[tuple[Path | None, str]]:
-    """``(file, id)`` for every input file in order; ``(None, "-")`` for standard input."""
+def _input_files(paths: list[str], walks: list[FolderWalk] | None = None) -> Iterator[tuple[Path | None, str]]:
+    """``(file, id)`` for every input file in order; ``(None, "-")`` for standard input.
+
+    A folder's ``.txt`` files include those of symlinked sub-folders (each real folder once);
+    ``walks`` collects what each folder held, for the count at the end.
+    """
     for p in paths:
         if p == "-":
             yield None, "-"
             continue
         path = Path(p)
         if path.is_dir():
-            files = sorted(f for f in path.rglob("*.txt") if f.is_file())
-            if not files:
-                raise InputError(f"{path}: no .txt files in this folder")
-            for f in files:
+            walk = walk_files(path, ".txt")
+            if walks is not None:
+                walks.append(walk)
+            if not walk.files:
+                raise InputError(f"{path}: no .txt files in this folder" + link_notes([walk]))
+            for f in walk.files:
                 yield f, f.relative_to(path).as_posix()
         elif path.is_file():
             yield path, path.name
@@ -195,7 +202,7 @@ def _claim(seen: dict[str, str], doc_id: str, source: str) -> None:
     seen[doc_id] = source
 
 
-def check_unique_ids(paths: list[str], texts: list[str]) -> None:
+def check_unique_ids(paths: list[str], texts: list[str]) -> InputCount:
     """Refuse inputs that share an id before any model is loaded, naming both sources.
 
     Ids come from ``--text`` order, file names, paths relative to a folder, or a JSON Lines
@@ -204,11 +211,13 @@ def check_unique_ids(paths: list[str], texts: list[str]) -> None:
     checked as it is read (:func:`iter_inputs`).
     """
     seen: dict[str, str] = {}
+    count = InputCount()
     for k in range(1, len(texts) + 1):
         _claim(seen, f"text-{k}", f"--text #{k}")
-    for f, doc_id in _input_files(paths or ([] if texts else ["-"])):
+    for f, doc_id in _input_files(paths or ([] if texts else ["-"]), count.walks):
         if f is None:
             continue
+        count.files += 1
         if _is_jsonl(f):
             for source, doc in _jsonl_sourced(_jsonl_lines(f), str(f)):
                 _claim(seen, doc.id, source)
@@ -217,6 +226,7 @@ def check_unique_ids(paths: list[str], texts: list[str]) -> None:
                 _claim(seen, doc.id, source)
         else:
             _claim(seen, doc_id, str(f))
+    return count
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -291,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     try:
-        check_unique_ids(args.inputs, args.text)
+        count = check_unique_ids(args.inputs, args.text)
         predictor_kwargs = dict(ner=args.ner, events=args.events, triggers=args.triggers, roles=args.roles,
                                 backend=args.backend,
                                 device=args.device, batch_size=args.batch_size, allow_pickle=args.allow_pickle,
@@ -335,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         print("predict.py: interrupted; run again with --resume to continue", file=sys.stderr)
         return 130
     skipped = f", {len(done)} already done" if done else ""
-    print(f"predict.py: {n} document(s){skipped}" + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
+    print(f"predict.py: {n} document(s){skipped}{count.summary()}" + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
     return 0
 
 

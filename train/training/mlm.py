@@ -38,6 +38,7 @@ import numpy as np
 
 from train.corpus.sentences import split_sentences
 from train.features.alignment import make_windows
+from train.folders import walk_files
 from train.training.rundir import RunError, finish_run_dir, last_checkpoint, prepare_run_dir
 from train.training.trainer_setup import auto_precision, base_model_record, csv_log_callback
 
@@ -68,7 +69,7 @@ def text_format(path: str, default: str | None = None) -> tuple[str, str]:
         return head, rest
     p = Path(path)
     if p.is_dir():
-        return ("text" if any(p.rglob("*.txt")) else "gsr"), path
+        return ("text" if walk_files(p, ".txt").files else "gsr"), path
     suffix = p.suffix.lower()
     if suffix == ".txt" and default != "conll":
         return "text", path
@@ -86,7 +87,7 @@ def load_texts(path: str, default_format: str | None = None) -> list[TextDoc]:
         raise RunError(f"{p}: no such file or folder of text")
     out: list[TextDoc | None] = []
     if fmt == "text":
-        files = sorted(Path(p).rglob("*.txt")) if Path(p).is_dir() else [Path(p)]
+        files = walk_files(p, ".txt").files if Path(p).is_dir() else [Path(p)]  # linked sub-folders too
         for f in files:
             out.append(_doc(f.read_text(encoding="utf-8-sig", errors="replace")))
     elif fmt == "jsonl":
