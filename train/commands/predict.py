@@ -21,6 +21,7 @@ same order (:mod:`train.inference.ray_engine`).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -33,8 +34,11 @@ from train.inference.output import (
     FORMATS,
     RESUMABLE,
     OutputError,
+    check_resume,
     open_output,
+    part_path,
     read_done_ids,
+    run_path,
 )
 from train.inference.precision import PRECISIONS
 from train.inference.predictor import InputDocument, Predictor, peek
@@ -229,6 +233,71 @@ def check_unique_ids(paths: list[str], texts: list[str]) -> InputCount:
     return count
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """``a`` and ``b`` are one file: the same path once links are resolved, or (both existing) one inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def check_output(output: str | None, paths: list[str]) -> None:
+    """Refuse an ``--output`` that is one of the inputs, also through a link, before any model loads.
+
+    The output (and its ``.part`` and ``.run.json``) would be written over the input: gold
+    entities or article texts would be gone. Only file names are compared; nothing is read.
+    """
+    if not output:
+        return
+    mine = [Path(output), part_path(output), run_path(output)]
+    for f, _ in _input_files(paths):
+        if f is not None and any(_same_file(m, f) for m in mine):
+            raise InputError(f"{output}: --output is also an input ({f}); predict.py would write over it; "
+                             "give another --output")
+
+
+def _stat_digest(base: Path, files: list[Path]) -> str:
+    """A digest of each file's path under ``base``, size and modification time."""
+    h = hashlib.sha256()
+    for f in files:
+        st = f.stat()
+        name = f.relative_to(base).as_posix() if f != base else ""
+        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def run_record(paths: list[str], texts: list[str], models: dict[str, str | None],
+               options: dict[str, object]) -> dict[str, object]:
+    """What makes this run: its inputs, texts, models and the options that change the records.
+
+    ``--resume`` continues an output only when its ``FILE.run.json`` holds the same record
+    (:func:`train.inference.output.check_resume`). Files are named by their resolved path and
+    known by size and modification time (nothing is read, so it costs nothing on a large corpus);
+    a model folder by the same of its files, a Hub model by its name.
+    """
+    inputs: list[dict[str, object]] = []
+    for p in paths or ([] if texts else ["-"]):
+        if p == "-":
+            inputs.append({"input": "-"})
+            continue
+        files = [f for f, _ in _input_files([p]) if f is not None]
+        inputs.append({"input": os.path.realpath(p), "files": len(files), "stat": _stat_digest(Path(p), files)})
+    text_hash = hashlib.sha256(json.dumps(texts, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
+    described: dict[str, dict[str, str]] = {}
+    for kind, name in models.items():
+        if not name:
+            continue
+        folder = Path(name)
+        if folder.is_dir():
+            files = sorted(f for f in folder.rglob("*") if f.is_file())
+            described[kind] = {"model": os.path.realpath(folder), "stat": _stat_digest(folder, files)}
+        else:
+            described[kind] = {"model": name}
+    return {"inputs": inputs, "texts": text_hash, "models": described, "options": dict(options)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("inputs", nargs="*", help=".txt files, folders of .txt files, .jsonl or .parquet files, or - for stdin")
@@ -240,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "a published folder or a Hub name")
     ap.add_argument("--format", choices=FORMATS, default="jsonl", help="output format (default: jsonl)")
     ap.add_argument("--output", "-o", help="output file (default: standard output)")
-    ap.add_argument("--resume", action="store_true", help="continue an interrupted run: skip ids already in --output")
+    ap.add_argument("--resume", action="store_true", help="continue an interrupted run: skip ids already in --output (only an output this run "
+                         "wrote, as its FILE.run.json records)")
     ap.add_argument("--no-text", action="store_true", help="leave the document text out of jsonl records")
     ap.add_argument("--backend", choices=backend_names(), default="torch", help="inference backend (default: torch)")
     ap.add_argument("--precision", default=None, metavar="|".join(PRECISIONS),
@@ -302,6 +372,13 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         count = check_unique_ids(args.inputs, args.text)
+        check_output(args.output, args.inputs)
+        run = run_record(args.inputs, args.text,
+                         {"ner": args.ner, "events": args.events, "triggers": args.triggers, "roles": args.roles},
+                         {"format": args.format, "text": not args.no_text, "backend": args.backend,
+                          "precision": args.precision})
+        if args.resume:
+            check_resume(args.output, run)
         predictor_kwargs = dict(ner=args.ner, events=args.events, triggers=args.triggers, roles=args.roles,
                                 backend=args.backend,
                                 device=args.device, batch_size=args.batch_size, allow_pickle=args.allow_pickle,
@@ -328,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             records = tqdm(records, unit="doc", desc="predict", file=sys.stderr)
         n = 0
         with open_output(args.output, args.format, resume=args.resume, include_text=not args.no_text,
-                         models=predictor.models(), precision=predictor.precision) as out:
+                         models=predictor.models(), precision=predictor.precision, run=run) as out:
             for rec in records:
                 out.write(rec)
                 n += 1

@@ -5,7 +5,9 @@ the project's own exporters (:mod:`train.formats`, :mod:`train.formats.conll`), 
 
 A file is written to ``FILE.part`` and renamed into place when the run is done, so a reader
 never sees half a file. An interrupted run leaves ``FILE.part``; ``--resume`` continues it
-(or a finished ``FILE``), skipping the ids it already holds.
+(or a finished ``FILE``), skipping the ids it already holds. Ids alone do not say whose file it
+is, so a line-based output also gets ``FILE.run.json``: the run's inputs, models and options
+(:func:`check_resume` compares them) and, once ``FILE`` is finished, its size and time.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from train.atomic import commit_file
+from train.atomic import atomic_write_text, commit_file
 from train.corpus.document import Arg, Document, Span
 
 FORMATS = ("jsonl", "corpus", "conll", "labelstudio", "doccano", "html", "parquet")
@@ -182,6 +184,60 @@ def part_path(path: str | Path) -> Path:
     return path.with_name(path.name + ".part")
 
 
+def run_path(path: str | Path) -> Path:
+    """``FILE.run.json``: the record of the run that writes ``FILE`` (what ``--resume`` checks)."""
+    path = Path(path)
+    return path.with_name(path.name + ".run.json")
+
+
+RUN_KEYS = ("inputs", "texts", "models", "options")
+
+
+def _read_run(output: Path) -> dict[str, Any] | None:
+    try:
+        rec = json.loads(run_path(output).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return rec if isinstance(rec, dict) and isinstance(rec.get("run"), dict) else None
+
+
+def _write_run(output: Path, run: Mapping[str, Any], complete: Path | None = None) -> None:
+    """Write ``FILE.run.json``; ``complete``: the finished file, whose size and time it then records."""
+    rec: dict[str, Any] = {"run": dict(run)}
+    if complete is not None:
+        st = complete.stat()
+        rec["complete"] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    atomic_write_text(run_path(output), json.dumps(rec, ensure_ascii=False, indent=1) + "\n")
+
+
+def check_resume(output: str | Path, run: Mapping[str, Any]) -> None:
+    """Refuse to resume a file that this run did not write: ids alone would take any file with ids as done.
+
+    ``FILE.part`` is this run's when ``FILE.run.json`` records the same run (a run that starts
+    anew removes the old ``.part`` before it writes its record); a finished ``FILE`` also needs the
+    size and time recorded when it was finished. Nothing written yet: nothing to check.
+    """
+    output = Path(output)
+    part = part_path(output)
+    if not part.is_file() and not output.is_file():
+        return
+    rec = _read_run(output)
+    again = "give another --output, or run without --resume to write it anew"
+    if rec is None:
+        raise OutputError(f"{output}: --resume continues only a file that predict.py wrote for these inputs, models "
+                          f"and options, and {run_path(output)}, its record of them, is missing or unreadable; {again}")
+    differ = [k for k in RUN_KEYS if rec["run"].get(k) != run.get(k)]
+    if differ:
+        raise OutputError(f"{output}: --resume continues only the run recorded in {run_path(output)}, and its "
+                          f"{' and '.join(differ)} differ from this run's; {again}")
+    if not part.is_file():
+        st = output.stat()
+        done = rec.get("complete") or {}
+        if (done.get("size"), done.get("mtime_ns")) != (st.st_size, st.st_mtime_ns):
+            raise OutputError(f"{output}: changed since predict.py finished it (or it was never finished), so "
+                              f"--resume cannot tell which records are its own; {again}")
+
+
 def _complete_lines(path: Path) -> None:
     """Cut an incomplete last line (a run killed mid-write) so appending stays valid."""
     with open(path, "rb+") as fh:
@@ -292,11 +348,14 @@ def _parquet_output(output: str | Path | None, include_text: bool) -> Iterator[_
 
 @contextmanager
 def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, include_text: bool = True,
-                models: Mapping[str, str] | None = None, precision: str | None = None) -> Iterator[_Sink]:
+                models: Mapping[str, str] | None = None, precision: str | None = None,
+                run: Mapping[str, Any] | None = None) -> Iterator[_Sink]:
     """A sink for records; to a file it writes ``FILE.part`` and renames it when done.
 
     ``models`` and ``precision`` are run metadata: the corpus format keeps them in each record's
     ``meta``, Label Studio in ``model_version``, HTML in the page header; jsonl has no place for them.
+    ``run``: the run's record (inputs, models, options); a line-based file gets it as
+    ``FILE.run.json``, for a later ``--resume`` to check (the caller runs :func:`check_resume`).
     """
     if fmt == "parquet":
         with _parquet_output(output, include_text) as sink:
@@ -322,6 +381,8 @@ def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, in
                 _complete_lines(part)
         elif part.exists():
             part.unlink()
+        if run is not None and fmt in RESUMABLE:
+            _write_run(path, run)  # after the old .part is gone: a .part beside a record is that run's
         fh = open(part, "a" if resume else "w", encoding="utf-8", newline="\n")
     except OSError as exc:
         raise OutputError(f"cannot write {output}: {exc}") from None
@@ -332,6 +393,8 @@ def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, in
                 fh.write(writer.header())
             yield _Sink(fh, writer)
             fh.write(writer.footer())
+        if run is not None and fmt in RESUMABLE:
+            _write_run(path, run, complete=part)  # before the rename (which keeps size and time): FILE is recorded
         commit_file(part, path)
         ok = True
     finally:

@@ -1,0 +1,157 @@
+"""Issue 26, rows 1, 2 and 9: ``predict.py``'s output never destroys an input, and ``--resume``
+continues only its own run.
+
+1. an ``--output`` that is an input (also through a link) is refused before a model loads, and
+   ``--resume`` accepts only a file whose run record (``FILE.run.json``) matches this run;
+2. ``--resume`` after the output was cut at any byte (inside a multi-byte Arabic character too)
+   drops the incomplete line and goes on, and never blames the input;
+9. an ``--output`` that is a folder is refused before a model loads, and a finished result that
+   cannot be renamed into place is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import SEED, build_random_tagger, load_script
+
+TAGS = ["O", "B-PERS", "I-PERS", "B-GPE", "I-GPE", "B-ORG", "I-ORG"]
+NO_MODEL = str(Path(__file__).parent / "no-such-model-folder")  # a model that cannot load: a check that comes after loading fails on it
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+@pytest.fixture(scope="module")
+def predict():
+    return load_script("predict")
+
+
+@pytest.fixture(scope="module")
+def ner(tmp_path_factory) -> Path:
+    return build_random_tagger(tmp_path_factory.mktemp("ner") / "model", TAGS, head_scale=20.0)
+
+
+def run(predict, capsys, *args) -> tuple[int, str]:
+    rc = predict.main([*map(str, args), "--no-progress"])
+    return rc, capsys.readouterr().err
+
+
+def _one_line(err: str) -> str:
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def _gold(path: Path, n: int = 4) -> Path:
+    texts = [json.loads(x)["text"] for x in SEED.read_text(encoding="utf-8").splitlines() if x.strip()]
+    path.write_text("".join(json.dumps({"id": f"d{i}", "text": texts[i % len(texts)],
+                                        "entities": [{"start": 0, "end": 3, "label": "PERS"}]},
+                                       ensure_ascii=False) + "\n" for i in range(n)), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- 1. the output is an input
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-text",), ("--resume",), ("--format", "corpus")])
+def test_output_that_is_the_jsonl_input_is_refused_before_a_model_loads(predict, capsys, tmp_path, extra):
+    src = _gold(tmp_path / "in.jsonl")
+    before = src.read_bytes()
+    rc, err = run(predict, capsys, "--ner", NO_MODEL, src, "--output", src, *extra)
+    assert rc == 1 and src.read_bytes() == before
+    assert f"{src}: --output is also an input" in _one_line(err)
+    assert not Path(f"{src}.part").exists() and not Path(f"{src}.run.json").exists()
+
+
+def test_output_that_is_a_txt_input_or_inside_an_input_folder_is_refused(predict, ner, capsys, tmp_path):
+    art = tmp_path / "articles"
+    art.mkdir()
+    txt = art / "a.txt"
+    txt.write_text("وصل وزير الدفاع إلى موسكو.", encoding="utf-8")
+    for model, inp in ((NO_MODEL, txt), (NO_MODEL, art), (ner, txt)):
+        rc, err = run(predict, capsys, "--ner", model, inp, "--output", txt)
+        assert rc == 1 and "--output is also an input" in _one_line(err)
+        assert txt.read_text(encoding="utf-8") == "وصل وزير الدفاع إلى موسكو."
+
+
+def test_output_that_resolves_to_the_input_through_a_link_is_refused(predict, capsys, tmp_path):
+    (tmp_path / "data").mkdir()
+    src = _gold(tmp_path / "data" / "in.jsonl")
+    before = src.read_bytes()
+    file_link = tmp_path / "out.jsonl"
+    file_link.symlink_to(src)
+    dir_link = tmp_path / "same"
+    dir_link.symlink_to(tmp_path / "data", target_is_directory=True)
+    for out in (file_link, dir_link / "in.jsonl"):
+        rc, err = run(predict, capsys, "--ner", NO_MODEL, src, "--output", out, "--no-text")
+        assert rc == 1 and f"{out}: --output is also an input ({src}" in _one_line(err)
+        assert src.read_bytes() == before
+    # and the other way round: the input is the link, the output the file it points to
+    rc, err = run(predict, capsys, "--ner", NO_MODEL, file_link, "--output", src)
+    assert rc == 1 and "--output is also an input" in _one_line(err) and src.read_bytes() == before
+
+
+def test_resume_refuses_a_jsonl_file_with_ids_that_predict_did_not_write(predict, ner, capsys, tmp_path):
+    src = _gold(tmp_path / "in.jsonl")
+    gold = _gold(tmp_path / "gold.jsonl")  # the same ids, not written by predict.py
+    before = gold.read_bytes()
+    rc, err = run(predict, capsys, "--ner", NO_MODEL, src, "--output", gold, "--resume")
+    assert rc == 1 and gold.read_bytes() == before  # before the model loads (it could not)
+    assert f"{gold}: --resume continues only a file that predict.py wrote" in _one_line(err)
+    assert "gold.jsonl.run.json" in err
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", gold, "--resume")
+    assert rc == 1 and gold.read_bytes() == before and "--resume continues only" in err
+    assert not Path(f"{gold}.part").exists()
+
+
+def test_resume_refuses_the_output_of_another_run(predict, ner, capsys, tmp_path):
+    src = _gold(tmp_path / "in.jsonl")
+    out = tmp_path / "pred.jsonl"
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", out)
+    assert rc == 0, err
+    record = json.loads(Path(f"{out}.run.json").read_text(encoding="utf-8"))
+    assert record["run"]["options"]["format"] == "jsonl" and record["complete"]["size"] == out.stat().st_size
+    full = out.read_bytes()
+    other = _gold(tmp_path / "other.jsonl", n=6)
+    for args, what in (((other,), "inputs"), ((src, "--no-text"), "options"), ((src, "--format", "corpus"), "options"),
+                       ((src, "--text", "نص"), "texts")):
+        rc, err = run(predict, capsys, "--ner", ner, *args, "--output", out, "--resume")
+        assert rc == 1 and f"its {what} differ" in _one_line(err), err
+        assert out.read_bytes() == full
+    # another model (a folder with other weights) is another run too
+    ner2 = build_random_tagger(tmp_path / "ner2", TAGS, head_scale=3.0)
+    capsys.readouterr()
+    rc, err = run(predict, capsys, "--ner", ner2, src, "--output", out, "--resume")
+    assert rc == 1 and "its models differ" in _one_line(err)
+    # the finished file changed by hand is no longer the one predict.py wrote
+    out.write_bytes(full[: len(full) // 2].rsplit(b"\n", 1)[0] + b"\n")
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", out, "--resume")
+    assert rc == 1 and "changed since predict.py finished it" in _one_line(err)
+    # the same run resumes its own interrupted output
+    out.unlink()
+    Path(f"{out}.part").write_bytes(b"".join(full.splitlines(keepends=True)[:2]))
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", out, "--resume")
+    assert rc == 0 and "2 already done" in err and out.read_bytes() == full
+    # and its finished output: nothing to do
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", out, "--resume")
+    assert rc == 0 and out.read_bytes() == full
+
+
+def test_resume_with_nothing_written_yet_starts_the_run(predict, ner, capsys, tmp_path):
+    src = _gold(tmp_path / "in.jsonl")
+    out = tmp_path / "pred.jsonl"
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", out, "--resume")
+    assert rc == 0, err
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 4 and Path(f"{out}.run.json").is_file()
+
+
+def test_inputs_run_record_is_independent_of_the_working_folder(predict, tmp_path, monkeypatch):
+    src = _gold(tmp_path / "in.jsonl")
+    a = predict.run_record([str(src)], [], {"ner": NO_MODEL}, {"format": "jsonl"})
+    monkeypatch.chdir(tmp_path)
+    b = predict.run_record(["in.jsonl"], [], {"ner": NO_MODEL}, {"format": "jsonl"})
+    assert a == b
+    os.utime(src, ns=(1, 1))
+    assert predict.run_record(["in.jsonl"], [], {"ner": NO_MODEL}, {"format": "jsonl"})["inputs"] != a["inputs"]
