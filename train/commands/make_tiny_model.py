@@ -20,19 +20,53 @@ from train.atomic import atomic_dir
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "data" / "seed.jsonl"
 
 
-def corpus_texts(paths: list[str]) -> list[str]:
-    import json
+class CorpusTextError(ValueError):
+    """Records without text (or not JSON, or not UTF-8): every one found, with file, line and field."""
 
+    def __init__(self, problems: list) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def _jsonl_texts(path: str, problems: list) -> list[str]:
+    """The ``text`` of every record; a bad line is added to ``problems`` (all of them, not the first)."""
+    from train.corpus.document import Problem, iter_jsonl_records
+
+    texts = []
+    for lineno, obj in iter_jsonl_records(path, problems):
+        if isinstance(obj, dict) and isinstance(obj.get("text"), str):
+            texts.append(obj["text"])
+        else:
+            problems.append(Problem(path, lineno, "text", 'each record needs a "text" string'))
+    return texts
+
+
+def source_path(p: str) -> tuple[str, str]:
+    """``(format, path)`` of a ``--corpus``/``--text`` argument: ``FORMAT:PATH``, a GSR file or folder,
+    a ``.jsonl`` file, else plain text (as training and the help name them)."""
     from train.training.config import path_format
 
-    texts: list[str] = []
-    for p in paths:
-        fmt, path = path_format(p, "jsonl" if p.endswith(".jsonl") else "text")
-        if fmt == "gsr":  # a GSR CSV file or folder: its sentences, as training reads them
-            from train.corpus.schema import load_schema
-            from train.formats.gsr import read as read_gsr
+    return path_format(p, "jsonl" if p.lower().endswith((".jsonl", ".ndjson")) else "text")
 
-            docs, report = read_gsr(path, schema=load_schema(), keep_ambiguous=True)
+
+def corpus_texts(paths: list[str]) -> list[str]:
+    """The text of every document of ``paths``, read as training reads them; :class:`CorpusTextError`
+    for records without text."""
+    from train.corpus.schema import load_schema
+
+    texts: list[str] = []
+    problems: list = []
+    for p in paths:
+        fmt, path = source_path(p)
+        if fmt in ("gsr", "gsr_spans"):  # a GSR CSV file or folder, or its spans files: the sentences training reads
+            if fmt == "gsr":
+                from train.formats.gsr import read as read_gsr
+
+                docs, report = read_gsr(path, schema=load_schema(), keep_ambiguous=True)
+            else:
+                from train.formats.gsr_spans import read as read_gsr
+
+                docs, report = read_gsr(path, schema=load_schema())
             if report.errors:
                 raise ValueError(str(report.errors[0]))
             texts += [d.text for d in docs]
@@ -40,11 +74,12 @@ def corpus_texts(paths: list[str]) -> list[str]:
             from train.formats.conll import read_conll
 
             texts += [d.text for d in read_conll(path)]
-        elif p.endswith(".jsonl"):
-            with open(p, encoding="utf-8") as fh:
-                texts += [json.loads(line)["text"] for line in fh if line.strip()]
+        elif fmt == "jsonl":
+            texts += _jsonl_texts(path, problems)
         else:
-            texts.append(Path(p).read_text(encoding="utf-8"))
+            texts.append(Path(path).read_text(encoding="utf-8"))
+    if problems:
+        raise CorpusTextError(problems)
     return texts
 
 
@@ -78,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out_dir")
     ap.add_argument("--corpus", action="append", help="corpus that training reads: JSONL (default data/seed.jsonl), a GSR CSV file or folder, "
-                    "or FORMAT:PATH (jsonl, conll, gsr); repeatable")
-    ap.add_argument("--text", action="append", default=[], help="extra plain-text or .jsonl file for the vocabulary")
+                    "or FORMAT:PATH (jsonl, conll, gsr, gsr_spans); repeatable")
+    ap.add_argument("--text", action="append", default=[], help="extra plain-text or .jsonl file for the vocabulary (or FORMAT:PATH, as --corpus)")
     ap.add_argument("--conll", action="append", default=[], help="CoNLL/IOB2 file whose tokens join the vocabulary text")
     ap.add_argument("--vocab-size", type=int, default=4000)
     ap.add_argument("--hidden", type=int, default=128)
@@ -87,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
     files = (a.corpus or [str(DEFAULT_CORPUS)]) + a.text
-    missing = [f for f in files if not Path(f.split(":", 1)[1] if f.split(":", 1)[0] in ("gsr", "conll", "jsonl") else f).exists()]
+    missing = [f for f in files if not Path(source_path(f)[1]).exists()]
     if missing:
         print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -95,7 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: not found: {', '.join(missing)}", file=sys.stderr)
         return 2
-    texts = corpus_texts(files)
+    try:
+        texts = corpus_texts(files)
+    except CorpusTextError as exc:
+        for problem in exc.problems:
+            print(f"make_tiny_model.py: {problem}", file=sys.stderr)
+        return 1
     if a.conll:
         from train.formats.conll import read_conll
 
