@@ -155,3 +155,69 @@ def test_inputs_run_record_is_independent_of_the_working_folder(predict, tmp_pat
     assert a == b
     os.utime(src, ns=(1, 1))
     assert predict.run_record(["in.jsonl"], [], {"ner": NO_MODEL}, {"format": "jsonl"})["inputs"] != a["inputs"]
+
+
+# --------------------------------------------------------------------------- 2. a cut at any byte
+
+
+def _cuts(full: bytes) -> list[int]:
+    """Byte positions to cut at: nothing, inside the second line's Arabic (mid-character and between
+    characters), just before and just after a line's end, and one byte short of the whole file."""
+    first = full.index(b"\n") + 1
+    second = full.index(b"\n", first) + 1
+    mid_char = next(i for i in range(first + 40, second) if 0x80 <= full[i] < 0xC0)  # a continuation byte
+    between = next(i for i in range(mid_char, second) if full[i] >= 0xC0)  # the start of the next character
+    return [0, 1, mid_char, mid_char + 1, between, second - 1, second, second + 3, len(full) - 1]
+
+
+def test_resume_after_a_cut_at_any_byte_drops_the_incomplete_line(predict, ner, capsys, tmp_path):
+    src = _gold(tmp_path / "in.jsonl")
+    out = tmp_path / "pred.jsonl"
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", out)
+    assert rc == 0, err
+    full = out.read_bytes()
+    cuts = _cuts(full)
+    with pytest.raises(UnicodeDecodeError):
+        full[: cuts[2]].decode("utf-8")  # the cut really lies inside a character
+    for k in cuts:
+        out.unlink(missing_ok=True)
+        Path(f"{out}.part").write_bytes(full[:k])
+        rc, err = run(predict, capsys, "--ner", ner, src, "--output", out, "--resume")
+        assert rc == 0, (k, err)
+        assert "UTF-8" not in err and "input" not in err
+        assert out.read_bytes() == full, k
+        assert not Path(f"{out}.part").exists()
+
+
+def test_resume_of_a_finished_file_cut_mid_character_is_refused_as_changed_not_as_bad_input(predict, ner, capsys,
+                                                                                           tmp_path):
+    src = _gold(tmp_path / "in.jsonl")
+    out = tmp_path / "pred.jsonl"
+    assert run(predict, capsys, "--ner", ner, src, "--output", out)[0] == 0
+    full = out.read_bytes()
+    out.write_bytes(full[: _cuts(full)[2]])
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", out, "--resume")
+    assert rc == 1 and "changed since predict.py finished it" in _one_line(err) and "UTF-8" not in err
+
+
+def test_a_complete_output_line_that_is_not_utf8_names_the_output(predict, ner, capsys, tmp_path):
+    src = _gold(tmp_path / "in.jsonl")
+    out = tmp_path / "pred.jsonl"
+    assert run(predict, capsys, "--ner", ner, src, "--output", out)[0] == 0
+    lines = out.read_bytes().splitlines(keepends=True)
+    out.unlink()
+    part = Path(f"{out}.part")
+    part.write_bytes(lines[0] + b'{"id": "d1", "text": "\xd8"}\n')
+    rc, err = run(predict, capsys, "--ner", ner, src, "--output", out, "--resume")
+    assert rc == 1 and f"{part}:2: not valid UTF-8" in _one_line(err) and "input" not in err
+
+
+def test_the_incomplete_last_line_is_cut_however_long_it_is(tmp_path):
+    from train.inference.output import _complete_lines
+
+    f = tmp_path / "x.part"
+    long_cut = "ا".encode() * 70000 + b"\xd8"  # longer than one block read from the end, cut mid-character
+    for data, want in ((b'{"id": 1}\n' + long_cut, b'{"id": 1}\n'), (long_cut, b""), (b"a\nb\n", b"a\nb\n"), (b"", b"")):
+        f.write_bytes(data)
+        _complete_lines(f)
+        assert f.read_bytes() == want

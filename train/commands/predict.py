@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                           "precision": args.precision})
         if args.resume:
             check_resume(args.output, run)
+        done = read_done_ids(args.output) if args.resume else set()  # a bad output is said before any model loads
         predictor_kwargs = dict(ner=args.ner, events=args.events, triggers=args.triggers, roles=args.roles,
                                 backend=args.backend,
                                 device=args.device, batch_size=args.batch_size, allow_pickle=args.allow_pickle,
@@ -387,7 +388,6 @@ def main(argv: list[str] | None = None) -> int:
         # and the writers take the model names and precision from it.
         predictor = Predictor.from_pretrained(**predictor_kwargs, chunk_sentences=max(1, args.chunk_sentences))
         print(f"predict.py: precision {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
-        done = read_done_ids(args.output) if args.resume else set()
         docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)
         head, docs = peek(docs, 2)
         if args.engine == "ray":

@@ -239,26 +239,48 @@ def check_resume(output: str | Path, run: Mapping[str, Any]) -> None:
 
 
 def _complete_lines(path: Path) -> None:
-    """Cut an incomplete last line (a run killed mid-write) so appending stays valid."""
+    """Cut an incomplete last line (a run killed mid-write, at any byte) so appending stays valid.
+
+    Read backwards from the end a block at a time, so a large output is not read whole.
+    """
     with open(path, "rb+") as fh:
-        data = fh.read()
-        if data and not data.endswith(b"\n"):
-            fh.truncate(data.rfind(b"\n") + 1)
+        end = fh.seek(0, 2)
+        pos = end
+        while pos > 0:
+            start = max(0, pos - 65536)
+            fh.seek(start)
+            block = fh.read(pos - start)
+            nl = block.rfind(b"\n")
+            if nl >= 0:
+                if start + nl + 1 < end:
+                    fh.truncate(start + nl + 1)
+                return
+            pos = start
+        fh.truncate(0)
 
 
 def read_done_ids(output: str | Path) -> set[str]:
-    """Ids already written to ``FILE.part`` (an interrupted run) or else to ``FILE``."""
+    """Ids already written to ``FILE.part`` (an interrupted run) or else to ``FILE``.
+
+    Read as bytes, one line at a time: a run killed mid-write can cut its last line anywhere,
+    inside a multi-byte character too, and that incomplete line is dropped here (and cut off by
+    :func:`open_output`), never taken for bad text. A complete line that is not UTF-8 or not JSON
+    names the output file and line.
+    """
     part = part_path(output)
     src = part if part.is_file() else Path(output)
     if not src.is_file():
         return set()
     done: set[str] = set()
-    with open(src, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.endswith("\n") or not line.strip():
+    with open(src, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.endswith(b"\n") or not raw.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise OutputError(f"{src}:{lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x}); this output was "
+                                  "changed after predict.py wrote it; cannot resume this file") from None
             except json.JSONDecodeError:
                 raise OutputError(f"{src}:{lineno}: not a JSON Lines record; cannot resume this file") from None
             if isinstance(obj, dict) and ("id" in obj or "doc_id" in obj):
