@@ -221,3 +221,55 @@ def test_the_incomplete_last_line_is_cut_however_long_it_is(tmp_path):
         f.write_bytes(data)
         _complete_lines(f)
         assert f.read_bytes() == want
+
+
+# --------------------------------------------------------------------------- 9. an output that is a folder
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "html", "labelstudio", "parquet"])
+def test_output_that_is_a_folder_is_refused_before_a_model_loads(predict, capsys, tmp_path, fmt):
+    src = _gold(tmp_path / "in.jsonl")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("x", encoding="utf-8")
+    rc, err = run(predict, capsys, "--ner", NO_MODEL, src, "--output", folder, "--format", fmt)
+    assert rc == 1 and f"{folder}: --output is a folder" in _one_line(err)
+    assert [p.name for p in folder.iterdir()] == ["keep.txt"]
+    assert not Path(f"{folder}.part").exists() and not Path(f"{folder}.run.json").exists()
+    # a path under a file cannot be written either
+    rc, err = run(predict, capsys, "--ner", NO_MODEL, src, "--output", folder / "keep.txt" / "out.jsonl", "--format", fmt)
+    assert rc == 1 and f"{folder / 'keep.txt'} is a file, not a folder" in _one_line(err)
+
+
+RECS = [{"id": "a", "text": "نص", "meta": {}, "sentences": [{"start": 0, "end": 2}],
+         "entities": [{"start": 0, "end": 2, "label": "GPE", "text": "نص", "score": 0.5}], "events": []},
+        {"id": "b", "text": "آخر", "meta": {}, "sentences": [], "entities": [], "events": []}]
+
+
+@pytest.mark.parametrize("fmt", ["html", "labelstudio", "parquet", "jsonl"])
+def test_a_finished_result_that_cannot_be_renamed_into_place_is_kept(tmp_path, fmt):
+    from train.inference.output import OutputError, open_output
+
+    out = tmp_path / f"out.{fmt}"
+    part = Path(f"{out}.part")
+    with open_output(tmp_path / f"want.{fmt}", fmt) as sink:
+        for r in RECS:
+            sink.write(r)
+    want = (tmp_path / f"want.{fmt}").read_bytes()
+    with pytest.raises(OutputError) as info, open_output(out, fmt) as sink:
+        for r in RECS:
+            sink.write(r)
+        out.mkdir()  # a folder appears where the result goes, after the check before the run
+    msg = str(info.value)
+    assert f"cannot put the result in place at {out}" in msg and f"it is kept in {part}" in msg
+    assert part.read_bytes() == want and out.is_dir()
+
+
+def test_a_failed_run_still_removes_its_incomplete_non_resumable_part(tmp_path):
+    from train.inference.output import open_output
+
+    out = tmp_path / "out.html"
+    with pytest.raises(RuntimeError), open_output(out, "html") as sink:
+        sink.write(RECS[0])
+        raise RuntimeError("the model failed")
+    assert not out.exists() and not Path(f"{out}.part").exists()

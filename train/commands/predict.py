@@ -34,6 +34,7 @@ from train.inference.output import (
     FORMATS,
     RESUMABLE,
     OutputError,
+    check_output_path,
     check_resume,
     open_output,
     part_path,
@@ -243,14 +244,15 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output(output: str | None, paths: list[str]) -> None:
-    """Refuse an ``--output`` that is one of the inputs, also through a link, before any model loads.
+def check_output(output: str | None, paths: list[str], fmt: str = "jsonl") -> None:
+    """Refuse an ``--output`` that is one of the inputs, also through a link, or a folder, before any model loads.
 
     The output (and its ``.part`` and ``.run.json``) would be written over the input: gold
     entities or article texts would be gone. Only file names are compared; nothing is read.
     """
     if not output:
         return
+    check_output_path(output, fmt)
     mine = [Path(output), part_path(output), run_path(output)]
     for f, _ in _input_files(paths):
         if f is not None and any(_same_file(m, f) for m in mine):
@@ -372,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         count = check_unique_ids(args.inputs, args.text)
-        check_output(args.output, args.inputs)
+        check_output(args.output, args.inputs, args.format)
         run = run_record(args.inputs, args.text,
                          {"ner": args.ner, "events": args.events, "triggers": args.triggers, "roles": args.roles},
                          {"format": args.format, "text": not args.no_text, "backend": args.backend,

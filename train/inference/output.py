@@ -238,6 +238,34 @@ def check_resume(output: str | Path, run: Mapping[str, Any]) -> None:
                               f"--resume cannot tell which records are its own; {again}")
 
 
+SUFFIXES = {"jsonl": ".jsonl", "corpus": ".jsonl", "conll": ".conll", "labelstudio": ".json", "doccano": ".jsonl",
+            "html": ".html", "parquet": ".parquet"}
+
+
+def check_output_path(output: str | Path, fmt: str) -> None:
+    """Refuse an output that cannot be a file before any work: a folder (the rename at the very end
+    would fail), a ``.part`` that is a folder, or a path under a file."""
+    path = Path(output)
+    for p in (path, part_path(path)):
+        if p.is_dir():
+            raise OutputError(f"{p}: --output is a folder; give the name of a file to write, e.g. "
+                              f"{path / ('predictions' + SUFFIXES.get(fmt, ''))}")
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise OutputError(f"{parent} is a file, not a folder: --output {output} cannot be written there")
+            break
+
+
+def _commit(part: Path, path: Path) -> None:
+    """Rename the finished ``part`` into place; if that fails, the result stays in ``part`` and the error says so."""
+    try:
+        commit_file(part, path)
+    except OSError as exc:
+        raise OutputError(f"cannot put the result in place at {path}: {exc.strerror or exc}; it is kept in "
+                          f"{part}") from None
+
+
 def _complete_lines(path: Path) -> None:
     """Cut an incomplete last line (a run killed mid-write, at any byte) so appending stays valid.
 
@@ -357,8 +385,8 @@ def _parquet_output(output: str | Path | None, include_text: bool) -> Iterator[_
     try:
         yield sink
         sink.close()
-        commit_file(part, path)
-        ok = True
+        ok = True  # finished: from here on the .part is the result, kept whatever happens
+        _commit(part, path)
     finally:
         if not ok:
             try:
@@ -417,8 +445,8 @@ def open_output(output: str | Path | None, fmt: str, *, resume: bool = False, in
             fh.write(writer.footer())
         if run is not None and fmt in RESUMABLE:
             _write_run(path, run, complete=part)  # before the rename (which keeps size and time): FILE is recorded
-        commit_file(part, path)
-        ok = True
+        ok = True  # finished: from here on the .part is the result, kept whatever happens
+        _commit(part, path)
     finally:
         if not ok and fmt not in RESUMABLE:
             part.unlink(missing_ok=True)
