@@ -70,10 +70,16 @@ demo: $(VENV)
 		--no-progress --format html --output runs/demo/seed.html data/seed.jsonl
 	@echo "Published models: models/demo/{ner,events,triggers}; the seed articles as a page: runs/demo/seed.html"
 
-# Fine-tune CAMeLBERT-MSA by its Hub name (configs/ner.yaml pins refs/pr/1, the revision with safetensors);
-# with a warm cache `HF_HUB_OFFLINE=1 make train` needs no network. Ends with a model in output_dir (runs/ner).
+# Train the model set from one corpus, each task from its own config (configs/<task>.yaml), by the
+# base model's Hub name (the configs pin refs/pr/1, the revision with safetensors): runs/ner, runs/events,
+# runs/triggers and, when the corpus has roles, runs/roles. TASKS="ner events" trains a subset,
+# CORPUS=FILE sets the corpus, ARGS="..." reaches every task's train.py. With a warm cache
+# `HF_HUB_OFFLINE=1 make train` needs no network.
+RUNS ?= runs
+CORPUS ?= data/seed.jsonl
+TASKS ?=
 train: $(VENV)
-	$(PY) scripts/train.py configs/ner.yaml $(ARGS)
+	$(PY) scripts/train_set.py --runs $(RUNS) --corpus $(CORPUS) $(if $(strip $(TASKS)),--tasks $(TASKS)) -- $(ARGS)
 
 clean:
 	rm -rf models/demo runs/demo

@@ -1,4 +1,4 @@
-"""Issue 13: `make train` fine-tunes CAMeLBERT by its Hub name; the model is published and loaded back by name.
+"""`make train` fine-tunes the model set from CAMeLBERT by its Hub name; the set is published and run back by one name.
 
 Everything runs against the Hub stand-in (tests/hub_standin.py, fixture ``hub``): a tiny model under
 the real name ``CAMeL-Lab/bert-base-arabic-camelbert-msa`` whose ``main`` holds pickles only and whose
@@ -6,7 +6,8 @@ the real name ``CAMeL-Lab/bert-base-arabic-camelbert-msa`` whose ``main`` holds 
 ``HF_ENDPOINT`` and a fresh ``HF_HOME``; the rest runs in this process (conftest points its
 ``HF_ENDPOINT`` at the stand-in), online only inside :func:`online`, with a fresh cache where a fresh
 ``HF_HOME`` is asked for: a training stack imported once instead of once per command keeps this
-module quick. One NER run and one events run are shared by the acceptance tests.
+module quick. One `make train` of the whole set (ner, events, triggers, roles) is shared by the
+acceptance tests.
 """
 
 from __future__ import annotations
@@ -38,10 +39,14 @@ def _bin_requests(requests: list[dict]) -> list[dict]:
     return [r for r in requests if r["path"].endswith((".bin", ".h5", ".msgpack"))]
 
 
-def _make_train(hub, home: Path, out: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
+SET_ARGS = f"--num_train_epochs 1 --cross_validation k_fold --num_folds 2 {QUICK}"
+SET = ("ner", "events", "triggers", "roles")
+ORG_NAME = "standin-org/camelbert"
+
+
+def _make_train(hub, home: Path, runs: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
     mark = hub.mark()
-    args = f"--num_train_epochs 1 --output_dir {out} {QUICK}"
-    proc = _run(["make", "--no-print-directory", "train", f"ARGS={args}"], hub.env(home))
+    proc = _run(["make", "--no-print-directory", "train", f"RUNS={runs}", f"ARGS={SET_ARGS}"], hub.env(home), timeout=600)
     return proc, hub.requests(mark)
 
 
@@ -52,11 +57,17 @@ def hf_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ner_run(hub, hf_home, tmp_path_factory):
-    """`make train ARGS="--num_train_epochs 1 --output_dir DIR ..."` by the Hub name, cold cache."""
-    out = tmp_path_factory.mktemp("runs") / "ner"
-    proc, requests = _make_train(hub, hf_home, out)
-    return out, proc, requests
+def set_run(hub, hf_home, tmp_path_factory):
+    """`make train RUNS=DIR ARGS="--num_train_epochs 1 ..."` by the Hub name, cold cache: the whole set."""
+    runs = tmp_path_factory.mktemp("runs") / "set"
+    proc, requests = _make_train(hub, hf_home, runs)
+    return runs, proc, requests
+
+
+@pytest.fixture(scope="module")
+def ner_run(set_run):
+    runs, proc, requests = set_run
+    return runs / "ner", proc, requests
 
 
 @contextmanager
@@ -79,50 +90,49 @@ def online(token: str | None = None, cache: Path | None = None) -> Iterator[None
 
 
 @pytest.fixture(scope="module")
-def events_run(hub, hf_home, ner_run, tmp_path_factory):
-    """configs/events.yaml by the Hub name (warm cache): 2-fold cross-validation, then the final model."""
-    out = tmp_path_factory.mktemp("runs") / "events"
-    train = load_script("train")
-    with online():
-        rc = train.main(["configs/events.yaml", "--output_dir", str(out), "--cache_dir", str(hf_home / "hub"),
-                         "--cross_validation", "k_fold", "--num_folds", "2", "--max_steps", "2", *QUICK.split()])
-    assert rc == 0
-    assert (out / "model.safetensors").is_file() and (out / "cv_report.md").is_file() and len(list(out.glob("fold-*"))) == 2
-    assert "train_fit" in json.loads((out / "metrics.json").read_text(encoding="utf-8"))  # thresholds fit on its training data
-    return out
-
-
-@pytest.fixture(scope="module")
-def published(hub, ner_run, events_run, tmp_path_factory):
-    """Both runs published to folders and pushed to the stand-in with a token (publish.py)."""
-    ner_dir, proc, _ = ner_run
+def published(hub, set_run, tmp_path_factory):
+    """The set published to folders and pushed to the stand-in with a token (publish.py RUNS --push ORG/NAME)."""
+    runs, proc, _ = set_run
     assert proc.returncode == 0, proc.stderr[-3000:]
-    root = tmp_path_factory.mktemp("published")
+    root = tmp_path_factory.mktemp("published") / "set"
     publish = load_script("publish")
     mark = hub.mark()
-    out = {}
     with online(token=HUB_TOKEN):
-        for kind, run, repo in (("ner", ner_dir, "standin-org/camelbert-ner"), ("events", events_run, "standin-org/camelbert-events")):
-            assert publish.main([str(run), "--out", str(root / kind), "--push", repo]) == 0
-            out[kind] = (root / kind, repo)
-    return out, hub.requests(mark)
+        assert publish.main([str(runs), "--out", str(root), "--push", ORG_NAME]) == 0
+    return {t: (root / t, f"{ORG_NAME}-{t}") for t in SET}, hub.requests(mark)
 
 
 # --------------------------------------------------------------------------- make train by name
+
+
+def test_make_train_trains_the_set_with_progress_and_a_summary(set_run):
+    runs, proc, _ = set_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    for task in SET:
+        for name in ("cv_report.md", "cv_metrics.json", "model.safetensors", "config.json", "tokenizer.json", "metrics.json"):
+            assert (runs / task / name).is_file(), (task, name)
+        assert len(list((runs / task).glob("fold-*"))) == 2 and not list((runs / task).glob("*.bin"))
+        assert f"[task {SET.index(task) + 1}/4 {task}] fold 1/2: held out" in proc.stderr
+        assert f"[task {SET.index(task) + 1}/4 {task}] final model on all 5 documents; about" in proc.stderr
+    assert "for the set" in proc.stderr  # the estimate covers the tasks still to come
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "micro-F1" in line]
+    assert [r.split("|")[1].strip() for r in rows] == list(SET)
+    assert all(f"| {runs / t} |" in r for t, r in zip(SET, rows)) and all("± " in r and "(2 folds)" in r for r in rows)
+    assert (runs / "summary.md").read_text(encoding="utf-8").count("micro-F1") == 4
+    assert f"scripts/publish.py {runs} --out DIR" in proc.stdout
 
 
 def test_make_train_by_name_writes_report_and_final_model_without_pickles(hub, ner_run):
     out, proc, requests = ner_run
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
-    for name in ("cv_report.md", "cv_metrics.json", "model.safetensors", "config.json", "tokenizer.json", "metrics.json"):
-        assert (out / name).is_file(), name
-    assert len(list(out.glob("fold-*"))) == 5 and not list(out.glob("*.bin"))
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     pr1 = hub.api(f"/api/models/{CAMELBERT}/revision/refs%2Fpr%2F1")["sha"]
     assert metrics["base_model"] == CAMELBERT and metrics["base_model_revision"] == "refs/pr/1"
     assert metrics["base_model_commit"] == pr1 and metrics["train_documents"] == 5
     assert json.loads((out / "cv_metrics.json").read_text(encoding="utf-8"))["final_model"]["documents"] == 5
+    assert "train_fit" in json.loads((out.parent / "events" / "metrics.json").read_text(encoding="utf-8"))  # thresholds fit on its training data
     assert "Final model: trained on all documents for the configured num_train_epochs 1" in (out / "cv_report.md").read_text(encoding="utf-8")
     # The weights came from the pinned commit's safetensors; no pickle was asked for, no conversion looked up.
     gets = [r["path"] for r in requests if r["method"] == "GET" and r["status"] == 200]
@@ -159,9 +169,9 @@ def test_train_offline_on_the_warm_cache(hub, hf_home, ner_run, tmp_path, capsys
 def test_publish_push_uploads_with_the_cross_validated_figures(hub, published):
     out, requests = published
     assert [r["path"] for r in requests if r["method"] == "POST" and r["path"].endswith("/commit/main")] == [
-        "/api/models/standin-org/camelbert-ner/commit/main", "/api/models/standin-org/camelbert-events/commit/main"]
+        f"/api/models/{ORG_NAME}-{t}/commit/main" for t in SET]
     assert all(r["auth"] for r in requests if r["method"] == "POST")
-    for kind in ("ner", "events"):
+    for kind in SET:
         folder, repo = out[kind]
         files = {s["rfilename"] for s in hub.api(f"/api/models/{repo}")["siblings"]}
         assert {"model.safetensors", "config.json", "tokenizer.json", "README.md", "cv_metrics.json"} <= files
@@ -171,6 +181,10 @@ def test_publish_push_uploads_with_the_cross_validated_figures(hub, published):
         assert "name: cv_metrics.json:summary.micro.f1.mean" in card  # model-index: the cross-validated figures
         assert "name: metrics.json:" not in card  # and no figure measured on the training documents
         assert hub.file(repo, "model.safetensors") == (folder / "model.safetensors").read_bytes()
+        # The card links the other models of the set and shows the one command that runs it.
+        assert f"python scripts/predict.py --models {ORG_NAME} article.txt" in card
+        assert all(f"[{ORG_NAME}-{t}](https://huggingface.co/{ORG_NAME}-{t})" in card for t in SET if t != kind)
+        assert f"- {kind}: this model" in card
 
 
 def test_publish_push_without_a_token_creates_nothing(hub, ner_run, tmp_path):
@@ -203,6 +217,34 @@ def _predict(flag: str, model: str, out: Path) -> list[dict]:
     predict = load_script("predict")
     assert predict.main([flag, model, "--no-progress", "--output", str(out), *sum((["--text", t] for t in TEXTS), [])]) == 0
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def _predict_set(models: str, out: Path) -> list[dict]:
+    predict = load_script("predict")
+    assert predict.main(["--models", models, "--no-progress", "--output", str(out), *sum((["--text", t] for t in TEXTS), [])]) == 0
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def test_predict_runs_the_published_set_by_its_hub_prefix(hub, published, tmp_path):
+    """`predict.py --models ORG/NAME` with a fresh cache: entities, sentence event types, and events with
+    source and target, as from the published folder; the NER model loads with a plain pipeline by name."""
+    out, _ = published
+    folder = out["ner"][0].parent
+    mark = hub.mark()
+    with online(cache=tmp_path / "fresh-hf-home" / "hub"):
+        by_name = _predict_set(ORG_NAME, tmp_path / "by-name.jsonl")
+        tags = _tag(f"{ORG_NAME}-ner", TEXTS, aggregation_strategy="first")
+    by_folder = _predict_set(str(folder), tmp_path / "by-folder.jsonl")
+    assert by_name == by_folder and [r["text"] for r in by_name] == TEXTS
+    for rec in by_name:
+        assert set(rec) >= {"entities", "sentences", "events"} and rec["sentences"]
+        assert all("event_types" in s and "triggers" in s for s in rec["sentences"])  # sentence event types, triggers
+        assert all("source" in e and "target" in e for e in rec["events"])
+    assert any(rec["entities"] for rec in by_name) and any(rec["events"] for rec in by_name)
+    assert len(tags) == len(TEXTS)
+    got = {r["path"].split("/resolve/")[0].lstrip("/") for r in hub.requests(mark)
+           if r["method"] == "GET" and r["path"].endswith("/model.safetensors")}
+    assert got >= {f"{ORG_NAME}-{t}" for t in SET}
 
 
 def test_published_models_load_by_name_like_the_local_folders(hub, published, tmp_path):

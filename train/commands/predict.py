@@ -1,6 +1,8 @@
 #!/usr/bin/env python
 """Annotate Arabic news with entities, sentence event types, triggers and event records.
 
+    python scripts/predict.py --models models articles/ --output out.jsonl
+    python scripts/predict.py --models my-org/camelbert-arabic-news --text "وصل وزير الدفاع إلى موسكو."
     python scripts/predict.py --ner models/demo/ner --events models/demo/events \\
         --triggers models/demo/triggers articles/ --output out.jsonl
     python scripts/predict.py --ner models/demo/ner --text "وصل وزير الدفاع إلى موسكو."
@@ -304,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("inputs", nargs="*", help=".txt files, folders of .txt files, .jsonl or .parquet files, or - for stdin")
     ap.add_argument("--text", action="append", default=[], help="a document given on the command line (repeatable)")
+    ap.add_argument("--models", metavar="DIR|ORG/NAME",
+                    help="the published model set: a folder holding ner, events, triggers, roles folders "
+                         "(publish.py RUNS --out DIR), or their Hub prefix (ORG/NAME-ner, ORG/NAME-events, ...); "
+                         "--ner, --events, --triggers, --roles choose or override one model")
     ap.add_argument("--ner", help="NER model: a published folder or a Hub name")
     ap.add_argument("--events", help="sentence event-type classifier: a published folder or a Hub name")
     ap.add_argument("--triggers", help="event trigger tagger: a published folder or a Hub name")
@@ -343,8 +349,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.models:
+        from train.inference.model_set import resolve_model_set
+
+        try:
+            found = resolve_model_set(args.models)
+        except PredictorError as exc:
+            print(f"predict.py: {exc}", file=sys.stderr)
+            return 1
+        for task, model in found.items():
+            if getattr(args, task) is None:
+                setattr(args, task, model)
+        if args.roles and not args.triggers:  # a role model reads triggers; without a trigger model it has none
+            args.roles = None
     if not (args.ner or args.events or args.triggers):
-        print("predict.py: give at least one model: --ner, --events or --triggers", file=sys.stderr)
+        print("predict.py: give at least one model: --models, --ner, --events or --triggers", file=sys.stderr)
         return 2
     if args.resume and not args.output:
         print("predict.py: --resume needs --output FILE", file=sys.stderr)
@@ -431,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
 def _subject(argv: list[str]) -> str | None:
     from train.cli import describe_args
 
-    return describe_args(argv, "--ner", "--events", "--triggers", "--roles", "--output", "-o", positional="input",
+    return describe_args(argv, "--models", "--ner", "--events", "--triggers", "--roles", "--output", "-o", positional="input",
                          takes_value=("--text", "--format", "--backend", "--precision", "--device", "--batch-size", "--threads", "--chunk-sentences",
                                       "--engine", "--workers", "--threads-per-worker", "--gpus-per-worker",
                                       "--ray-address"))

@@ -1,8 +1,13 @@
 #!/usr/bin/env python
-"""Assemble a trained run into a clean model folder with a model card, and optionally push it.
+"""Assemble a trained run, or the set `make train` leaves, into clean model folders with model cards, and optionally push them.
 
+    python scripts/publish.py runs --out models --push my-org/camelbert-arabic-news
     python scripts/publish.py runs/demo/ner --out models/demo/ner --train-file data/seed.jsonl
     python scripts/publish.py runs/ner --out models/ner --push my-org/camelbert-arabic-news-ner
+
+A set (a folder of run folders named ner, events, triggers, roles) goes to ``OUT/<task>`` and is
+pushed as ``ORG/NAME-<task>``; each card links the others and shows the one command that runs
+the set, ``predict.py --models OUT`` (or ``--models ORG/NAME``).
 
 The folder holds safetensors weights, the tokenizer, the config, the run's metrics and a
 ``README.md`` model card; it is built in a temporary folder and renamed into place, so a
@@ -46,7 +51,18 @@ def hub_token() -> str | None:
     return get_token()
 
 
-def build(run_dir: Path, out: Path, args: argparse.Namespace) -> None:
+SET_TASKS = ("ner", "events", "triggers", "roles")
+
+
+def set_members(runs: Path) -> list[str]:
+    """The tasks of a model set: sub-folders named after a task that hold a run; empty for one run."""
+    if (runs / "config.json").is_file() or not runs.is_dir():
+        return []
+    return [t for t in SET_TASKS if (runs / t / "config.json").is_file()]
+
+
+def build(run_dir: Path, out: Path, args: argparse.Namespace, model_set: dict[str, str] | None = None,
+          set_ref: str | None = None, repo_id: str | None = None) -> None:
     """Build the folder beside ``out`` and rename it into place."""
     metrics = load_metrics(run_dir)
     if metrics is None:
@@ -57,7 +73,8 @@ def build(run_dir: Path, out: Path, args: argparse.Namespace) -> None:
             shutil.copy2(f, tmp / f.name)
         card = build_card(tmp, metrics=metrics, cv_metrics=load_metrics(run_dir, "cv_metrics.json"),
                           name=args.name or out.name, license=args.license, base_model=args.base_model,
-                          dataset=args.dataset, train_file=args.train_file, repo_id=args.push or str(out))
+                          dataset=args.dataset, train_file=args.train_file, repo_id=repo_id or args.push or str(out),
+                          model_set=model_set, set_ref=set_ref)
         (tmp / "README.md").write_text(card, encoding="utf-8")
         _check_loads(tmp)
 
@@ -81,9 +98,11 @@ def push(folder: Path, repo_id: str, token: str, private: bool) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("run_dir", help="a finished training run (scripts/train.py output_dir)")
-    ap.add_argument("--out", required=True, help="the folder to write (replaced as a whole)")
-    ap.add_argument("--push", metavar="REPO_ID", help="also push to the Hugging Face Hub under this repo id")
+    ap.add_argument("run_dir", help="a finished training run (scripts/train.py output_dir), or a set of them "
+                                    "(make train's RUNS folder: ner, events, triggers, roles)")
+    ap.add_argument("--out", required=True, help="the folder to write (replaced as a whole); for a set, one sub-folder per task")
+    ap.add_argument("--push", metavar="REPO_ID", help="also push to the Hugging Face Hub under this repo id; "
+                                                     "a set goes to REPO_ID-ner, REPO_ID-events, ...")
     ap.add_argument("--private", action="store_true", help="create the Hub repo as private")
     ap.add_argument("--name", help="model name in the card (default: the --out folder name)")
     ap.add_argument("--license", default="apache-2.0")
@@ -103,19 +122,40 @@ def main(argv: list[str] | None = None) -> int:
                   "Nothing was written.", file=sys.stderr)
             return 2
     run_dir, out = Path(args.run_dir), Path(args.out)
+    tasks = set_members(run_dir)
+    if not tasks and run_dir.is_dir() and not (run_dir / "config.json").is_file() and any(run_dir.iterdir()):
+        print(f"publish.py: {run_dir}: neither a finished training run (no config.json) nor a set of them "
+              f"(no sub-folder {', '.join(SET_TASKS)} holding one)", file=sys.stderr)
+        return 1
+    # (run folder, out folder, repo id) of each model: one, or the set's
+    if tasks:
+        jobs = [(run_dir / t, out / t, f"{args.push}-{t}" if args.push else None) for t in tasks]
+        model_set = {t: (f"{args.push}-{t}" if args.push else f"../{t}") for t in tasks}
+        set_ref = args.push or str(out)
+    else:
+        jobs, model_set, set_ref = [(run_dir, out, args.push)], None, None
     try:
-        build(run_dir, out, args)
+        if tasks:  # every model built first, so a bad run stops the set before anything is written
+            for run, _, _ in jobs:
+                _files(run)
+                if load_metrics(run) is None:
+                    raise PublishError(f"{run}: no metrics.json; the card's evaluation comes from it")
+        for run, dest, repo in jobs:
+            build(run, dest, args, model_set=model_set, set_ref=set_ref, repo_id=repo)
+            print(f"publish.py: {run} -> {dest}", file=sys.stderr)
     except (PublishError, OSError, ValueError) as exc:
         print(f"publish.py: {exc}", file=sys.stderr)
         return 1
-    print(f"publish.py: {run_dir} -> {out}", file=sys.stderr)
-    if args.push:
-        try:
-            url = push(out, args.push, token, args.private)
-        except Exception as exc:  # network, permissions, bad repo id: say so, keep the local folder
-            print(f"publish.py: push to {args.push} failed: {exc}", file=sys.stderr)
-            return 1
-        print(f"publish.py: pushed to {url}", file=sys.stderr)
+    for _, dest, repo in jobs:
+        if repo:
+            try:
+                url = push(dest, repo, token, args.private)
+            except Exception as exc:  # network, permissions, bad repo id: say so, keep the local folder
+                print(f"publish.py: push to {repo} failed: {exc}", file=sys.stderr)
+                return 1
+            print(f"publish.py: pushed to {url}", file=sys.stderr)
+    if tasks:
+        print(f"publish.py: run the set with: python scripts/predict.py --models {set_ref} article.txt", file=sys.stderr)
     return 0
 
 

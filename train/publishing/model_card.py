@@ -143,8 +143,14 @@ def _model_index(name: str, task: str, dataset: str, metrics: Mapping[str, Any],
 def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics: Mapping[str, Any] | None = None,
                name: str | None = None, license: str = "apache-2.0", base_model: str | None = None,
                dataset: str = "arabic-news-seed", train_file: str | Path | None = None,
-               schema: Schema | None = None, repo_id: str | None = None) -> str:
-    """The full ``README.md`` text for a saved model folder."""
+               schema: Schema | None = None, repo_id: str | None = None,
+               model_set: Mapping[str, str] | None = None, set_ref: str | None = None) -> str:
+    """The full ``README.md`` text for a saved model folder.
+
+    ``model_set`` (task -> repo id or folder) and ``set_ref`` (what ``predict.py --models`` takes)
+    are given when the model is published as one of a set: the card links the others and shows
+    the one command that runs them all.
+    """
     from transformers import AutoConfig
 
     schema = schema or load_schema()
@@ -189,6 +195,11 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
         lines += [(CONTEXT_HINTS.get(inputs.get("context", "none"), "") + " A sentence longer than the window in "
                    f"`config.json` (`{CONFIG_KEY}`) is read in overlapping windows and each type takes its highest "
                    "score over them, as in training and evaluation.").lstrip(), ""]
+    if model_set:
+        lines += ["## The model set", "", "Published together, trained on the same corpus; "
+                  "`scripts/predict.py --models` runs them as one:", ""]
+        lines += [f"- {t}: " + ("this model" if ref in (use, f"../{Path(use).name}") else _model_link(ref)) for t, ref in model_set.items()]
+        lines += ["", "```bash", f"python scripts/predict.py --models {set_ref} article.txt", "```", ""]
     lines += ["## Labels", "", "| label | description |", "|---|---|"]
     desc = schema.labels(kind) and (schema.entities if kind == "entities" else schema.events)
     role_desc = {"SOURCE": "the actor that carries out or initiates the event",
@@ -275,6 +286,14 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
                           f"python scripts/predict.py --{'events' if task == 'text-classification' else ('triggers' if is_triggers else 'ner')} "
                           f"{use} article.txt"), "```", ""]
     return "\n".join(lines)
+
+
+def _model_link(ref: str) -> str:
+    """A sibling folder (``../ner``, a set published side by side) as a relative link, a Hub repo id
+    as a link to its page."""
+    if ref.startswith("../"):
+        return f"[{ref[3:]}]({ref})"
+    return f"[{ref}](https://huggingface.co/{ref})"
 
 
 def read_front_matter(card: str) -> dict[str, Any]:

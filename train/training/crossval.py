@@ -13,6 +13,8 @@ import math
 import os
 import random
 import shutil
+import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,64 @@ from train.corpus.document import Document
 from train.training.rundir import end_run, is_main_process, start_run
 
 FIGURES = ("precision", "recall", "f1")
+
+# Set by scripts/train_set.py for each task it runs: where this run stands in the set.
+PROGRESS_LABEL = "ARABIC_IE_PROGRESS_LABEL"  # e.g. "task 2/4 events"
+TASKS_AFTER = "ARABIC_IE_TASKS_AFTER"  # how many tasks of the set come after this one
+
+
+def _duration(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{seconds:.0f} s" if seconds < 90 else f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+
+
+class FoldProgress:
+    """One line per fold on stderr, with an estimate of the time left from the folds done so far.
+
+    A long cross-validation is otherwise silent between Trainer logs; the estimate is the mean
+    fold time times the folds left, the final model counted as a fold on all documents, and,
+    inside ``make train``, the same again for each task of the set still to come.
+    """
+
+    def __init__(self, num_folds: int, num_docs: int, enabled: bool = True) -> None:
+        self.num_folds, self.num_docs, self.enabled = num_folds, num_docs, enabled
+        self.label = os.environ.get(PROGRESS_LABEL, "")
+        try:
+            self.tasks_after = max(0, int(os.environ.get(TASKS_AFTER, "0")))
+        except ValueError:
+            self.tasks_after = 0
+        self.times: list[float] = []
+        self._start: float | None = None
+
+    def _say(self, what: str) -> None:
+        if self.enabled:
+            prefix = f"[{self.label}] " if self.label else ""
+            print(f"{prefix}{what}{self._eta()}", file=sys.stderr, flush=True)
+
+    def _eta(self) -> str:
+        if not self.times:
+            return ""
+        fold = sum(self.times) / len(self.times)
+        left = fold * (self.num_folds - len(self.times) + 1)
+        text = f"; about {_duration(left)} left"
+        if self.tasks_after:
+            whole = fold * (self.num_folds + 1)
+            text += f" for this task, {_duration(left + self.tasks_after * whole)} for the set"
+        return text
+
+    def start_fold(self, k: int, held_out: Sequence[str]) -> None:
+        self._start = time.monotonic()
+        ids = ", ".join(held_out[:3]) + (f" and {len(held_out) - 3} more" if len(held_out) > 3 else "")
+        self._say(f"fold {k + 1}/{self.num_folds}: held out {ids}")
+
+    def start_final(self) -> None:
+        self._start = time.monotonic()
+        self._say(f"final model on all {self.num_docs} documents")
+
+    def done(self, resumed: bool = False) -> None:
+        if self._start is not None and not resumed:
+            self.times.append(time.monotonic() - self._start)
+        self._start = None
 
 
 def document_folds(num_docs: int, method: str, num_folds: int = 5, seed: int = 42) -> list[list[int]]:
@@ -147,6 +207,7 @@ def run_cross_validation(
     main = is_main_process()
     part = start_run(None, output_dir, resume, overwrite)
     folds = document_folds(len(docs), method, num_folds, seed)
+    progress = FoldProgress(len(folds), len(docs), enabled=main)
     fold_metrics, fold_ids = [], []
     for k, held in enumerate(folds):
         test = [docs[i] for i in held]
@@ -156,7 +217,9 @@ def run_cross_validation(
         if resume and done.is_file():
             m = json.loads(done.read_text(encoding="utf-8"))["test"]
         else:
+            progress.start_fold(k, [d.id for d in test])
             m = train_fold(train, test, fold_dir)
+            progress.done()
         fold_metrics.append(m)
         fold_ids.append([d.id for d in test])
     if not main:
@@ -167,7 +230,9 @@ def run_cross_validation(
     summary = summarize(fold_metrics)
     payload = {"method": method, "folds": [{"held_out": ids, "metrics": m} for ids, m in zip(fold_ids, fold_metrics)], "summary": summary}
     if train_final is not None:
+        progress.start_final()
         _final_model(docs, train_final, part, resume)
+        progress.done()
         payload["final_model"] = {"documents": len(docs), "folder": "output_dir (model.safetensors, metrics.json)"}
     atomic_write_text(part / "cv_metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
     atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes, scoring)])
