@@ -101,13 +101,14 @@ def test_read_jsonl_and_convert_let_the_user_choose(tmp_path):
     assert [str(x) for x in problems if x.level == "error"][0].startswith(f"{p}:1: entities[0]:")
     docs, problems = read_jsonl(p, SCHEMA, strict=False, extend_sentences=True)
     assert not [x for x in problems if x.level == "error"] and len(docs[0].sentences) == 2
-    # An import computes sentences with the splitter: the same check, the same choice.
+    # An import whose source has no sentences splits them itself, never inside a span (issue 26,
+    # row 11): the line break inside the entity moves, counted, with or without the option.
     ls = tmp_path / "ls.json"
     get_format("labelstudio").write(docs, ls)
-    back, report = get_format("labelstudio").read(ls, schema=SCHEMA)
-    assert not back and "crosses the boundary" in str(report.errors[0])
-    back, report = get_format("labelstudio").read(ls, schema=SCHEMA, extend_sentences=True)
-    assert not report.errors and back[0].entities == docs[0].entities and len(back[0].sentences) == 2
+    for extend in (False, True):
+        back, report = get_format("labelstudio").read(ls, schema=SCHEMA, extend_sentences=extend)
+        assert not report.errors and back[0].entities == docs[0].entities and len(back[0].sentences) == 2
+        assert report.sentence_breaks_moved == 1
 
 
 # --------------------------------------------------------------------------- 2. UTF-16 without span text

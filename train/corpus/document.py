@@ -16,7 +16,7 @@ from typing import Any
 
 from train.atomic import atomic_write_text
 from train.corpus.schema import Schema, load_schema
-from train.corpus.sentences import split_sentences
+from train.corpus.sentences import split_sentences, split_sentences_around
 from train.corpus.text import is_word_boundary, is_word_char
 
 SPAN_KINDS = ("entities", "events")
@@ -99,6 +99,20 @@ class Document:
         """Fill ``sentences`` from the project's splitter (used on import and creation)."""
         self.sentences = [(s.start, s.end) for s in split_sentences(self.text)]
         return self
+
+    def split_around_spans(self) -> int:
+        """Fill ``sentences`` from the splitter without cutting any span; the number of breaks moved.
+
+        For importers whose source has no sentences: the project made the breaks, so a break
+        inside an entity, trigger or argument (an abbreviation such as ``T.W.A.`` in a name) is
+        the splitter's mistake, not the annotator's, and that sentence is joined with the next.
+        """
+        n = len(self.text)
+        keep = [(s.start, s.end) for kind in SPAN_KINDS for s in self.spans(kind)]
+        keep += [(a.start, a.end) for s in self.events for a in s.args]
+        sents, moved = split_sentences_around(self.text, [(a, b) for a, b in keep if 0 <= a < b <= n])
+        self.sentences = [(s.start, s.end) for s in sents]
+        return moved
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,6 +9,7 @@ Offsets point into the original text; sentences are trimmed of surrounding white
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 TERMINATORS = frozenset(".؟?!…۔")
@@ -130,3 +131,29 @@ def _emit(text: str, start: int, end: int, out: list[SentenceSpan]) -> None:
         end -= 1
     if end > start:
         out.append(SentenceSpan(start, end))
+
+
+def split_sentences_around(text: str, spans: Iterable[tuple[int, int]]) -> tuple[list[SentenceSpan], int]:
+    """The splitter's sentences with no break inside a span ``[start, end)``, and how many breaks moved.
+
+    For sources without sentences of their own (doccano, Label Studio, brat, Prodigy): an
+    abbreviation inside an annotated name (``P.J. Clarke's``, ``T.W.A.``, ``ش.م.م.``) or a line
+    break inside a span would end a sentence there and cut the span in two. Such a sentence is
+    joined with the next instead, so every other break stays where the splitter put it.
+    """
+    sents = split_sentences(text)
+    order = sorted((a, b) for a, b in spans if a < b)
+    out: list[SentenceSpan] = []
+    moved = 0
+    reach = -1  # the furthest end of a span that starts before the current sentence's end
+    j = 0
+    for s in sents:
+        if out and reach > out[-1].end:
+            out[-1] = SentenceSpan(out[-1].start, s.end)
+            moved += 1
+        else:
+            out.append(s)
+        while j < len(order) and order[j][0] < out[-1].end:
+            reach = max(reach, order[j][1])
+            j += 1
+    return out, moved

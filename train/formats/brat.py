@@ -120,6 +120,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         report.dropped_labels.update(sub.dropped_labels)
         report.snapped += sub.snapped
         report.utf16 += sub.utf16
+        report.sentence_breaks_moved += sub.sentence_breaks_moved
         if doc is not None:
             report.documents += 1
             report.spans.update(sub.spans)

@@ -33,6 +33,7 @@ from typing import Any
 
 from train.corpus.document import Document, SentenceLabel, validate_document
 from train.corpus.schema import Schema
+from train.corpus.sentences import split_sentences
 from train.formats.common import ImportReport, map_label, read_json_lines, unique_id
 
 NAME = "classification"
@@ -74,6 +75,20 @@ class _Listed(dict):
     """Chosen labels from a list (every asked type not in it is a "no")."""
 
 
+def _breaks_inside(joined: list[tuple[int, int]], plain: list[tuple[int, int]]) -> int:
+    """How many of the splitter's breaks the ``joined`` sentences (both lists sorted) took away."""
+    n, k = 0, 0
+    for a, b in joined:
+        while k < len(plain) and plain[k][1] <= a:
+            k += 1
+        inside = 0
+        while k < len(plain) and plain[k][1] <= b:
+            inside += a <= plain[k][0]
+            k += 1
+        n += max(inside - 1, 0)
+    return n
+
+
 def _document(doc_id: str, text: str, units: list[tuple[tuple[int, int], dict[str, bool]]], meta: dict[str, Any],
               schema: Schema, report: ImportReport, rec: int, spans: Document | None = None) -> Document | None:
     sentences = sorted({u for u, _ in units})
@@ -81,11 +96,13 @@ def _document(doc_id: str, text: str, units: list[tuple[tuple[int, int], dict[st
     doc.id, doc.meta = doc_id, meta
     if not sentences or sentences == [(0, 0)]:
         return None
+    moved = 0
     if len(sentences) == 1 and spans is None:
         doc.sentences = sentences
-    else:  # regions judged inside a text: they are its sentences; the splitter fills the rest
-        doc.with_sentences()
+    else:  # regions judged inside a text: they are its sentences; the splitter fills the rest, around spans
+        doc.split_around_spans()
         others = [s for s in doc.sentences if not any(a < s[1] and s[0] < b for a, b in sentences)]
+        moved = _breaks_inside(others, [(s.start, s.end) for s in split_sentences(text)])
         doc.sentences = sorted(others + sentences)
     doc.judged = []
     doc.sentence_labels = sorted(SentenceLabel(a, b, lab, v) for (a, b), vs in units for lab, v in vs.items())
@@ -94,6 +111,7 @@ def _document(doc_id: str, text: str, units: list[tuple[tuple[int, int], dict[st
     if any(p.level == "error" for p in problems):
         return None
     report.documents += 1
+    report.sentence_breaks_moved += moved
     report.spans["events"] += len(doc.events)
     report.spans["entities"] += len(doc.entities)
     return doc

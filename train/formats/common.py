@@ -105,6 +105,7 @@ class ImportReport:
     dropped_labels: Counter = field(default_factory=Counter)  # tool label -> count (label map)
     snapped: int = 0
     utf16: int = 0  # spans whose offsets were read as UTF-16 code units and converted
+    sentence_breaks_moved: int = 0  # splitter breaks inside a span, joined with the next sentence
     annotator: str | None = None
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -137,6 +138,9 @@ class ImportReport:
             lines.append(f"  --snap moved {self.snapped} span(s) to word boundaries")
         if self.utf16:
             lines.append(f"  {self.utf16} span(s) had UTF-16 offsets (JavaScript) and were converted to code points")
+        if self.sentence_breaks_moved:
+            lines.append(f"  {self.sentence_breaks_moved} sentence break(s) moved to keep spans whole (the source has no "
+                         "sentences, and the splitter ended one inside a span, e.g. after an abbreviation)")
         if self.skipped:
             parts = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items()))
             lines.append(f"  skipped: {parts}")
@@ -254,10 +258,20 @@ class SpanCollector:
             and is_word_char(t[end - 1]) and is_word_boundary(t, end)
         )
 
-    def build(self, meta: dict[str, Any] | None = None) -> Document | None:
-        """The document with sentences computed, or ``None`` if it had errors (already reported)."""
+    def build(self, meta: dict[str, Any] | None = None, sentences: list[tuple[int, int]] | None = None) -> Document | None:
+        """The document, or ``None`` if it had errors (already reported).
+
+        ``sentences`` are the source's own; a span they cut is an error (or, with
+        ``extend_sentences``, a warning). Without them the splitter makes the sentences and
+        never cuts a span: each such break moves, and :attr:`ImportReport.sentence_breaks_moved`
+        counts it.
+        """
         doc = Document(id=self.doc_id, text=self.text, entities=sorted(self.entities), events=sorted(self.events), meta=meta or {})
-        doc.with_sentences()
+        moved = 0
+        if sentences:
+            doc.sentences = list(sentences)
+        else:
+            moved = doc.split_around_spans()
         problems = fit_sentences_to_spans(doc, self.report.file, self.record) if self.extend_sentences else []
         problems += validate_document(doc, self.schema, self.report.file, self.record)
         errors = [p for p in problems if p.level == "error"]
@@ -265,6 +279,7 @@ class SpanCollector:
         if self.failed or errors:
             return None
         self.report.documents += 1
+        self.report.sentence_breaks_moved += moved
         self.report.spans["entities"] += len(doc.entities)
         self.report.spans["events"] += len(doc.events)
         return doc

@@ -39,7 +39,7 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
         for kind in ("entities", "events"):
             for k, s in enumerate(raw.spans(kind)):
                 col.add(s.start, s.end, s.label, f"{kind}[{k}]", args=s.args)
-        doc = col.build(raw.meta)
+        doc = col.build(raw.meta, raw.sentences)  # stored sentences stay, and are checked
         if doc is not None:
             out.append(doc)
     return out, report
