@@ -289,6 +289,14 @@ def _case_publish(mod, tmp, mp):
     return [str(tmp / "run"), "--out", str(tmp / "pub")], ["'id2label' [KeyError]", f"run {tmp / 'run'}", f"out {tmp / 'pub'}"]
 
 
+def _case_train_set(mod, tmp, mp):
+    corpus = tmp / "corpus.jsonl"
+    corpus.write_text("{}\n", encoding="utf-8")
+    mp.setattr(mod, "corpus_tasks", _raiser(PermissionError(13, "Permission denied", str(corpus))))
+    return ["--corpus", str(corpus), "--runs", str(tmp / "runs")], [f"{corpus}: Permission denied", f"corpus {corpus}",
+                                                                   f"runs {tmp / 'runs'}"]
+
+
 def _case_bench(mod, tmp, mp):
     mp.setattr(mod, "load_documents", _raiser(PermissionError(13, "Permission denied", str(tmp / "news"))))
     return ["--news", str(tmp / "news"), "--threads", "1"], [f"{tmp / 'news'}: Permission denied", f"news {tmp / 'news'}"]
@@ -323,7 +331,7 @@ def _case_bench_loop(mod, tmp, mp):
 SCRIPTS = {"train": _case_train, "predict": _case_predict, "corpus": _case_corpus, "build_corpus": _case_build_corpus,
            "export_onnx": _case_export_onnx, "make_tiny_model": _case_make_tiny_model, "publish": _case_publish,
            "bench": _case_bench, "bench_gsr": _case_bench_gsr, "compare_run_ner": _case_compare_run_ner,
-           "labelstudio": _case_labelstudio, "bench_loop": _case_bench_loop}
+           "labelstudio": _case_labelstudio, "bench_loop": _case_bench_loop, "train_set": _case_train_set}
 
 
 def test_every_script_is_covered():

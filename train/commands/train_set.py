@@ -22,8 +22,8 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from train.atomic import atomic_write_text
 
@@ -32,8 +32,7 @@ NEEDS = {"ner": "entities", "events": "events", "triggers": "events", "roles": "
 EXIT_USAGE = 2
 
 
-@dataclass
-class TaskResult:
+class TaskResult(NamedTuple):
     task: str
     folder: Path
     status: str  # trained | kept | skipped | failed
@@ -166,11 +165,19 @@ def main(argv: list[str] | None = None) -> int:
     return rc
 
 
+def _subject(argv: list[str]) -> str | None:
+    """The corpus and the runs folder, for the one-line failure message."""
+    from train.cli import option_values
+
+    opts = option_values(argv[: argv.index("--")] if "--" in argv else argv, "--corpus", "--runs")
+    return f"corpus {opts.get('corpus', 'data/seed.jsonl')}, runs {opts.get('runs', 'runs')}"
+
+
 def cli(argv: list[str] | None = None) -> int:
     """``main`` as the command line runs it: any exception is one line, a traceback only with --debug."""
     from train.cli import run_main
 
-    return run_main(main, argv, prog="train_set.py", subject=None)
+    return run_main(main, argv, prog="train_set.py", subject=_subject)
 
 
 if __name__ == "__main__":
