@@ -247,6 +247,25 @@ def test_predict_runs_the_published_set_by_its_hub_prefix(hub, published, tmp_pa
     assert got >= {f"{ORG_NAME}-{t}" for t in SET}
 
 
+def test_auto_runs_the_hub_models_int8_graphs_on_a_cpu_without_amx(hub, published, tmp_path, monkeypatch):
+    """The set's onnx/model_quantized.onnx, pushed by publish.py, fetched from the stand-in into a fresh
+    cache and run by `--precision auto` where bf16 does not pay; the records are the fp32 ones, or nearly."""
+    from train.inference.precision import ENV_FLAGS
+
+    monkeypatch.setenv(ENV_FLAGS, "avx2 fma")
+    predict = load_script("predict")
+    mark = hub.mark()
+    with online(cache=tmp_path / "fresh-hf-home" / "hub"):
+        out = tmp_path / "int8.jsonl"
+        assert predict.main(["--models", ORG_NAME, "--precision", "auto", "--device", "cpu", "--no-progress",
+                             "--output", str(out), "--format", "corpus", *sum((["--text", t] for t in TEXTS), [])]) == 0
+    recs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {r["meta"]["precision"] for r in recs} == {"int8"} and [r["text"] for r in recs] == TEXTS
+    fetched = {r["path"].split("/resolve/")[0].lstrip("/") for r in hub.requests(mark)
+               if r["method"] == "GET" and r["path"].endswith("/onnx/model_quantized.onnx") and r["status"] == 200}
+    assert fetched == {f"{ORG_NAME}-{t}" for t in SET}
+
+
 def test_published_models_load_by_name_like_the_local_folders(hub, published, tmp_path):
     out, _ = published
     (ner_dir, ner_repo), (ev_dir, ev_repo) = out["ner"], out["events"]

@@ -35,7 +35,7 @@ def _seed_sentences() -> list[str]:
 
 @pytest.fixture(scope="module")
 def exported_trained(trained_ner_dir, tmp_path_factory) -> Path:
-    """The trained tiny NER model with model.onnx and model.int8.onnx beside it."""
+    """The trained tiny NER model with onnx/model.onnx and onnx/model_quantized.onnx in its folder."""
     from train.publishing.onnx_export import export_dir
 
     d = _copy(trained_ner_dir, tmp_path_factory.mktemp("onnx") / "ner")

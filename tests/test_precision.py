@@ -38,8 +38,13 @@ def test_auto_picks_fp32_without_flags_and_bf16_with_them():
     assert choose_auto("cpu", flags=set())[0] == "fp32"
     assert choose_auto("cpu", flags={"avx2", "avx512f", "fma"})[0] == "fp32"
     # AVX512-BF16 without AMX: bf16 runs, but was measured slower than fp32 (docs/benchmarks.md)
-    assert choose_auto("cpu", flags={"avx2", "avx512_bf16"}) == (
-        "fp32", "auto: CPU has avx512_bf16 but no amx_bf16, where bf16 is slower than fp32")
+    chosen, reason = choose_auto("cpu", flags={"avx2", "avx512_bf16"})
+    assert chosen == "fp32" and reason.startswith("auto: CPU has avx512_bf16 but no amx_bf16, where bf16 is slower than fp32")
+    assert "predict.py --export-onnx" in reason  # the way to the faster int8 path
+    # int8 where every model has an int8 graph, but AMX's bf16 (or a GPU) first
+    assert choose_auto("cpu", flags={"avx2", "fma"}, int8_graphs=True)[0] == "int8"
+    assert choose_auto("cpu", flags={"amx_bf16"}, int8_graphs=True)[0] == "bf16"
+    assert choose_auto("cuda", cuda_bf16=True, int8_graphs=True)[0] == "bf16"
     assert choose_auto("cpu", flags={"amx_bf16"}) == ("bf16", "auto: CPU has amx_bf16")
     assert choose_auto("cpu", flags={"amx_bf16", "avx512_bf16"})[1] == "auto: CPU has amx_bf16"
     assert choose_auto("cuda", cuda_bf16=True)[0] == "bf16"
@@ -97,6 +102,49 @@ def test_bf16_word_labels_agree_with_fp32(tagger):
     assert len(set(ref)) >= 4, "the tagger must vary its labels for agreement to mean anything"
     agree = sum(a == b for a, b in zip(ref, got)) / len(ref)
     assert agree >= AGREEMENT_BAR, f"bf16 agrees with fp32 on {agree:.2%} of words"
+
+
+@pytest.fixture(scope="module")
+def tagger_with_graphs(tagger, tmp_path_factory) -> Path:
+    """A copy of the tagger with its ONNX graphs in onnx/, as publish.py ships them."""
+    import shutil
+
+    from train.publishing.onnx_export import export_dir
+
+    d = tmp_path_factory.mktemp("graphs") / "tagger"
+    shutil.copytree(tagger, d)
+    export_dir(d)
+    return d
+
+
+def test_auto_takes_the_int8_graph_where_every_model_has_one(tagger, tagger_with_graphs, monkeypatch):
+    monkeypatch.setenv(ENV_FLAGS, "avx2 fma")  # no AMX: bf16 does not pay
+    with_graphs = Predictor.from_pretrained(ner=str(tagger_with_graphs), precision="auto", device="cpu")
+    assert with_graphs.precision == "int8" and "int8 graph" in with_graphs.precision_reason
+    assert with_graphs.ner.backend.path == tagger_with_graphs / "onnx" / "model_quantized.onnx"
+    without = Predictor.from_pretrained(ner=str(tagger), precision="auto", device="cpu")
+    assert without.precision == "fp32" and "--export-onnx" in without.precision_reason
+    mixed = Predictor.from_pretrained(ner=str(tagger_with_graphs), triggers=str(tagger), precision="auto", device="cpu")
+    assert mixed.precision == "fp32"  # every model of a run takes the same path
+    monkeypatch.setenv(ENV_FLAGS, "amx_bf16")
+    assert Predictor.from_pretrained(ner=str(tagger_with_graphs), precision="auto", device="cpu").precision == "bf16"
+
+
+def test_export_onnx_gives_a_model_its_graphs_once(tagger, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    d = tmp_path / "tagger"
+    shutil.copytree(tagger, d)
+    monkeypatch.setenv(ENV_FLAGS, "")
+    cli = load_script("predict")
+    rc = cli.main(["--ner", str(d), "--text", "وصل الوفد إلى موسكو.", "--precision", "auto", "--export-onnx", "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert (d / "onnx" / "model.onnx").is_file() and (d / "onnx" / "model_quantized.onnx").is_file()
+    assert "exported the ONNX graphs" in err and "precision int8 (auto:" in err
+    rc = cli.main(["--ner", str(d), "--text", "وصل الوفد إلى موسكو.", "--precision", "auto", "--export-onnx", "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 0 and "exported" not in err and "precision int8" in err  # found, not exported again
 
 
 @pytest.mark.slow

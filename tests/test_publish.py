@@ -100,6 +100,40 @@ def test_publish_three_models(runs, tmp_path):
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["events", "ner", "triggers"]
 
 
+def test_publish_ships_fp32_and_int8_graphs_that_onnxruntime_runs(runs, tmp_path):
+    """onnx/model.onnx and onnx/model_quantized.onnx, where Optimum and transformers.js look; the card says
+    how to load them and how often int8 agrees with fp32, measured at export; --no-onnx leaves them out."""
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    cli = load_script("publish")
+    for name in ("ner", "events"):
+        out = tmp_path / name
+        assert cli.main([str(runs[name]), "--out", str(out)]) == 0
+        assert (out / "onnx" / "model.onnx").is_file() and (out / "onnx" / "model_quantized.onnx").is_file()
+        card = (out / "README.md").read_text(encoding="utf-8")
+        assert "## ONNX" in card and 'subfolder="onnx", file_name="model_quantized.onnx"' in card
+        share = float(card.split("The int8 graph agrees with fp32 on ")[1].split("%")[0])
+        assert 50.0 <= share <= 100.0 and "sentences of `seed.jsonl`, measured at export" in card
+    tok = AutoTokenizer.from_pretrained(str(tmp_path / "ner"))
+    feats = tok(["وصل قائد الجيش الليبي خليفة حفتر إلى موسكو."], return_tensors="np")
+    feeds = {k: v.astype(np.int64) for k, v in feats.items()}
+    feeds.setdefault("token_type_ids", np.zeros_like(feeds["input_ids"]))
+    model = AutoModelForTokenClassification.from_pretrained(str(tmp_path / "ner")).eval()
+    with torch.inference_mode():
+        ref = model(**{k: torch.as_tensor(v) for k, v in feeds.items() if k != "token_type_ids"}).logits.numpy()
+    for graph in ("model.onnx", "model_quantized.onnx"):
+        sess = ort.InferenceSession(str(tmp_path / "ner" / "onnx" / graph), providers=["CPUExecutionProvider"])
+        got = sess.run(["logits"], {i.name: feeds[i.name] for i in sess.get_inputs()})[0]
+        assert got.shape == ref.shape
+        if graph == "model.onnx":
+            assert np.abs(got - ref).max() < 1e-3
+    assert cli.main([str(runs["ner"]), "--out", str(tmp_path / "plain"), "--no-onnx"]) == 0
+    assert not (tmp_path / "plain" / "onnx").exists() and "## ONNX" not in (tmp_path / "plain" / "README.md").read_text(encoding="utf-8")
+
+
 def test_push_without_token_writes_nothing(runs, tmp_path, monkeypatch, capsys):
     cli = load_script("publish")
     monkeypatch.setattr(cli, "hub_token", lambda: None)

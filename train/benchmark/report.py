@@ -50,7 +50,7 @@ def table(result: dict[str, Any]) -> str:
         lines.append("")
         lines.append(f"labels, {a['name']} ({a['tokens']} sub-words): ONNX fp32 vs torch {100 * a['onnx_fp32_vs_torch']:.3f}%, "
                      f"int8 vs fp32 {100 * a['onnx_int8_vs_fp32']:.3f}%, torch bf16 vs fp32 {100 * a['torch_bf16_vs_fp32']:.3f}%; files: safetensors {a['safetensors_mb']} MiB, "
-                     f"model.onnx {a['fp32_mb']} MiB, model.int8.onnx {a['int8_mb']} MiB "
+                     f"onnx/model.onnx {a['fp32_mb']} MiB, onnx/model_quantized.onnx {a['int8_mb']} MiB "
                      f"({a['int8_mb'] / a['fp32_mb']:.2f} of fp32)")
     return "\n".join(lines)
 

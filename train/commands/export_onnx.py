@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Export a saved model to ONNX: ``model.onnx`` (fp32) and ``model.int8.onnx`` beside it.
+"""Export a saved model to ONNX: ``onnx/model.onnx`` (fp32) and ``onnx/model_quantized.onnx`` (int8) in its folder.
 
     python scripts/export_onnx.py MODEL_DIR [MODEL_DIR ...] [--no-int8] [--no-optimize]
 
@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Export a token or sequence classification model to ONNX (+ int8).")
     ap.add_argument("model_dirs", nargs="+", metavar="MODEL_DIR", help="a folder with model.safetensors and config.json")
-    ap.add_argument("--no-int8", action="store_true", help="write model.onnx only")
+    ap.add_argument("--no-int8", action="store_true", help="write onnx/model.onnx only")
     ap.add_argument("--no-optimize", action="store_true", help="skip ONNX Runtime's BERT fusions")
     args = ap.parse_args(argv)
 

@@ -302,6 +302,20 @@ def run_record(paths: list[str], texts: list[str], models: dict[str, str | None]
     return {"inputs": inputs, "texts": text_hash, "models": described, "options": dict(options)}
 
 
+def _export_graphs(models: list[str], allow_pickle: bool) -> None:
+    """``--export-onnx``: the ONNX graphs of every model that has none, written once where later runs find them."""
+    from train.inference.backends import OnnxExportError
+    from train.publishing.onnx_export import ensure_onnx
+
+    for m in models:
+        try:
+            where = ensure_onnx(m, allow_pickle=allow_pickle)
+        except OnnxExportError as exc:
+            raise PredictorError(str(exc)) from None
+        if where is not None:
+            print(f"predict.py: exported the ONNX graphs of {m} into {where}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("inputs", nargs="*", help=".txt files, folders of .txt files, .jsonl or .parquet files, or - for stdin")
@@ -342,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="--engine ray: GPUs per actor, fractions allowed (default: 0, CPU)")
     ap.add_argument("--ray-address", help="--engine ray: join this cluster (auto, ray://HOST:10001) instead of "
                                           "starting a local Ray instance")
+    ap.add_argument("--export-onnx", action="store_true",
+                    help="give each model without ONNX graphs its fp32 and int8 graphs first (a local folder's onnx/, "
+                         "a Hub model's snapshot in the Hugging Face cache), once; --precision auto then takes int8 "
+                         "on CPUs without AMX")
     ap.add_argument("--allow-pickle", action="store_true",
                     help="accept a model folder with only pickle (.bin) weights; loading a pickle can run code")
     return ap
@@ -407,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
                                 precision=args.precision)
         # Loaded here under either engine: the errors and the precision line come before any work,
         # and the writers take the model names and precision from it.
+        if args.export_onnx:
+            _export_graphs([m for m in (args.ner, args.events, args.triggers, args.roles) if m], args.allow_pickle)
         predictor = Predictor.from_pretrained(**predictor_kwargs, chunk_sentences=max(1, args.chunk_sentences))
         print(f"predict.py: precision {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
         docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)

@@ -25,6 +25,7 @@ from pathlib import Path
 from train.atomic import atomic_dir
 from train.publishing.model_card import build_card, load_metrics
 
+SEED = Path(__file__).resolve().parents[2] / "data" / "seed.jsonl"
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 KEEP = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
         "added_tokens.json", "metrics.json", "eval_report.md", "cv_metrics.json", "cv_report.md")
@@ -71,12 +72,49 @@ def build(run_dir: Path, out: Path, args: argparse.Namespace, model_set: dict[st
     with atomic_dir(out) as tmp:
         for f in files:
             shutil.copy2(f, tmp / f.name)
+        onnx = None if args.no_onnx else export_graphs(tmp, args.train_file)
         card = build_card(tmp, metrics=metrics, cv_metrics=load_metrics(run_dir, "cv_metrics.json"),
                           name=args.name or out.name, license=args.license, base_model=args.base_model,
                           dataset=args.dataset, train_file=args.train_file, repo_id=repo_id or args.push or str(out),
-                          model_set=model_set, set_ref=set_ref)
+                          model_set=model_set, set_ref=set_ref, onnx=onnx)
         (tmp / "README.md").write_text(card, encoding="utf-8")
         _check_loads(tmp)
+
+
+def agreement_texts(train_file: str | None, limit: int = 400) -> list[str]:
+    """Sentences to measure int8 against fp32 on: the training corpus's when given, else the seed corpus's."""
+    import json
+
+    from train.corpus.sentences import split_sentences
+
+    path = Path(train_file) if train_file and Path(train_file).suffix == ".jsonl" else SEED
+    texts: list[str] = []
+    if path.is_file():
+        with open(path, encoding="utf-8-sig") as fh:
+            for line in fh:
+                try:
+                    text = json.loads(line).get("text", "")
+                except (json.JSONDecodeError, AttributeError):
+                    continue
+                texts += [text[s.start:s.end] for s in split_sentences(text) if text[s.start:s.end].strip()]
+                if len(texts) >= limit:
+                    break
+    return texts[:limit] or ["وصل قائد الجيش الليبي خليفة حفتر إلى موسكو يوم الثلاثاء."]
+
+
+def export_graphs(folder: Path, train_file: str | None) -> dict:
+    """``onnx/model.onnx`` and ``onnx/model_quantized.onnx`` into the folder being published, and
+    the int8 graph's agreement with fp32 for the card."""
+    from train.publishing.onnx_export import export_dir, file_mb, int8_agreement
+
+    try:
+        paths = export_dir(folder)
+    except Exception as exc:  # noqa: BLE001 - an exporter failure: say it, the model itself is fine
+        raise PublishError(f"{folder.name}: ONNX export failed: {exc}; --no-onnx publishes without the graphs") from None
+    texts = agreement_texts(train_file)
+    return {**int8_agreement(folder, texts), "fp32_mb": round(file_mb(paths["fp32"]), 1),
+            "int8_mb": round(file_mb(paths["int8"]), 1),
+            "texts": Path(train_file).name if train_file and Path(train_file).suffix == ".jsonl" else SEED.name}
 
 
 def _check_loads(folder: Path) -> None:
@@ -104,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--push", metavar="REPO_ID", help="also push to the Hugging Face Hub under this repo id; "
                                                      "a set goes to REPO_ID-ner, REPO_ID-events, ...")
     ap.add_argument("--private", action="store_true", help="create the Hub repo as private")
+    ap.add_argument("--no-onnx", action="store_true",
+                    help="leave out the ONNX graphs (onnx/model.onnx, and onnx/model_quantized.onnx in int8)")
     ap.add_argument("--name", help="model name in the card (default: the --out folder name)")
     ap.add_argument("--license", default="apache-2.0")
     ap.add_argument("--base-model", help="base model for the card (default: the run's base_model)")

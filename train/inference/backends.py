@@ -21,8 +21,9 @@ import numpy as np
 from train.inference.precision import torch_dtype
 
 MODEL_WEIGHTS = "model.safetensors"
-FP32_NAME = "model.onnx"
-INT8_NAME = "model.int8.onnx"
+# Where the Hub's ONNX users (Optimum's ORTModelFor..., transformers.js) look for the graphs.
+FP32_NAME = "onnx/model.onnx"
+INT8_NAME = "onnx/model_quantized.onnx"
 
 
 class PredictorError(RuntimeError):
@@ -224,7 +225,7 @@ class OnnxBackend:
         self.session = ort.InferenceSession(str(self.path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.input_names = tuple(i.name for i in self.session.get_inputs())
         self.config = config
-        self.precision = "int8" if self.path.name == INT8_NAME else "fp32"
+        self.precision = "int8" if self.path.name == Path(INT8_NAME).name else "fp32"
 
     def __call__(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         feeds = {}
@@ -238,24 +239,54 @@ class OnnxBackend:
         return self.session.run(["logits"], feeds)[0].astype(np.float32, copy=False)
 
 
+def hub_snapshot(repo_id: str) -> Path | None:
+    """The local snapshot folder of a Hub model (its config.json cached), where a cached export lives."""
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(repo_id, "config.json")
+    return Path(cached).parent if isinstance(cached, str) else None
+
+
+def _hub_file(repo_id: str, filename: str) -> Path | None:
+    """``filename`` of a Hub model: from the cache (an export cached there included), else downloaded;
+    None when the repository has no such file."""
+    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
+
+    snap = hub_snapshot(repo_id)
+    if snap is not None and (snap / filename).is_file():
+        return snap / filename
+    if constants.HF_HUB_OFFLINE:
+        return None
+    try:
+        return Path(hf_hub_download(repo_id, filename))
+    except (EntryNotFoundError, LocalEntryNotFoundError):
+        return None
+
+
+def onnx_file(name_or_path: str | Path, int8: bool = True) -> Path | None:
+    """The ONNX graph of a local folder or a Hub model: ``onnx/model_quantized.onnx`` when ``int8``,
+    else ``onnx/model.onnx``; None when there is none."""
+    name = INT8_NAME if int8 else FP32_NAME
+    local = Path(name_or_path)
+    if local.is_dir():
+        return local / name if (local / name).is_file() else None
+    return _hub_file(str(name_or_path), name)
+
+
 def onnx_path(model_dir: str | Path, int8: bool = True) -> Path:
-    """The ONNX file to run for ``model_dir``: int8 when asked for and present, else fp32."""
-    model_dir = Path(model_dir)
-    if int8 and (model_dir / INT8_NAME).is_file():
-        return model_dir / INT8_NAME
-    if (model_dir / FP32_NAME).is_file():
-        return model_dir / FP32_NAME
-    raise OnnxExportError(f"{model_dir}: no {FP32_NAME} or {INT8_NAME}; export it first: "
-                          f"python scripts/export_onnx.py {model_dir}")
+    """The ONNX file to run for a model: int8 when asked for and present, else fp32."""
+    found = (onnx_file(model_dir, int8=True) if int8 else None) or onnx_file(model_dir, int8=False)
+    if found is None:
+        raise OnnxExportError(f"{model_dir}: no {FP32_NAME} or {INT8_NAME}; export it: "
+                              f"python scripts/export_onnx.py {model_dir}, or run predict.py with --export-onnx")
+    return found
 
 
 def _onnx_factory(int8: bool) -> BackendFactory:
     def make(model_dir: str, task: str, config: Any, device: str | None) -> OnnxBackend:
-        local = Path(model_dir)
-        if not local.is_dir():
-            raise PredictorError(f"{model_dir}: the ONNX backend needs a local model folder with an exported model")
         try:
-            return OnnxBackend(onnx_path(local, int8=int8), config)
+            return OnnxBackend(onnx_path(model_dir, int8=int8), config)
         except OnnxExportError as exc:
             raise PredictorError(str(exc)) from None
     return make

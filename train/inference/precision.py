@@ -2,7 +2,8 @@
 
 Why: the fastest path depends on the hardware. CPUs with AMX run bfloat16 matrix products on
 their tile units (about 2.6x fp32 for a BERT-base forward), GPUs run bf16 or fp16 on tensor
-cores, and elsewhere fp32 (or the ONNX int8 graph, chosen explicitly) is the safe choice. A CPU
+cores; elsewhere the ONNX int8 graph is the fastest path where every model has one (published
+with the model, or exported once with ``predict.py --export-onnx``), and fp32 is the safe choice. A CPU
 with AVX512-BF16 but no AMX gets fp32: bf16 was measured *slower* than fp32 there (about 0.6-0.75x,
 docs/benchmarks.md), so ``auto`` does not pick it; ``--precision bf16`` still can. ``auto`` makes
 that choice from the CPU flags and the device; the flags can be forced with the environment
@@ -57,8 +58,10 @@ def cpu_bf16_flag(flags: Iterable[str]) -> str | None:
     return next((f for f in BF16_CPU_FLAGS if f in have), None)
 
 
-def choose_auto(device: str, flags: Iterable[str] | None = None, cuda_bf16: bool | None = None) -> tuple[str, str]:
-    """``(precision, reason)`` for ``auto`` on ``device``.
+def choose_auto(device: str, flags: Iterable[str] | None = None, cuda_bf16: bool | None = None,
+                int8_graphs: bool = False) -> tuple[str, str]:
+    """``(precision, reason)`` for ``auto`` on ``device``: bf16 where AMX or a GPU makes it faster, then
+    int8 where every model has an int8 graph (``int8_graphs``), then fp32.
 
     ``flags`` and ``cuda_bf16`` are read from the machine when None; tests pass them.
     """
@@ -79,9 +82,10 @@ def choose_auto(device: str, flags: Iterable[str] | None = None, cuda_bf16: bool
     if found:
         return "bf16", f"auto: CPU has {found}{via}"
     slow = next((f for f in SLOW_BF16_CPU_FLAGS if f in set(flags)), None)
-    if slow:
-        return "fp32", f"auto: CPU has {slow} but no amx_bf16, where bf16 is slower than fp32{via}"
-    return "fp32", f"auto: CPU has no amx_bf16{via}"
+    why = f"CPU has {slow} but no amx_bf16, where bf16 is slower than fp32" if slow else "CPU has no amx_bf16"
+    if int8_graphs:
+        return "int8", f"auto: {why}; every model has an int8 graph (onnx/model_quantized.onnx){via}"
+    return "fp32", f"auto: {why}, and not every model has an int8 graph (predict.py --export-onnx makes them){via}"
 
 
 def check_precision(value: str) -> str:

@@ -36,6 +36,7 @@ from train.inference.backends import (
     load_model,
     make_backend,
     model_task,
+    onnx_file,
     pad_batch,
 )
 from train.inference.precision import check_precision, choose_auto
@@ -215,9 +216,11 @@ class Predictor:
         ``precision``: ``fp32`` (the default on the torch backend; other backends run their own
         graph's precision); ``bf16``/``fp16`` (the torch backend with the weights cast);
         ``int8`` (the exported ONNX int8 graph); ``auto``: the fastest the hardware supports
-        (:func:`train.inference.precision.choose_auto`). The choice and why: ``.precision``, ``.precision_reason``.
+        (:func:`train.inference.precision.choose_auto`), int8 there when every model has an int8
+        graph (``predict.py --export-onnx`` gives a model its graphs). The choice and why: ``.precision``, ``.precision_reason``.
         """
-        chosen, reason, backend = resolve_precision(precision, backend, device)
+        names = [n for n in (ner, events, triggers, roles) if n]
+        chosen, reason, backend = resolve_precision(precision, backend, device, models=names)
 
         def load(kind: type[_Model], name: str | None) -> Any:
             if not name:
@@ -228,8 +231,8 @@ class Predictor:
         out = cls(load(TokenTagger, ner), load(SentenceClassifier, events), load(TokenTagger, triggers),
                   roles=load(TokenTagger, roles), **kwargs)
         if chosen == "int8" and out.precision != "int8":
-            raise PredictorError(f"precision int8 needs model.int8.onnx beside each model; export it first: "
-                                 f"python scripts/export_onnx.py {next(iter(out.models().values()))}")
+            raise PredictorError(f"precision int8 needs onnx/model_quantized.onnx in each model; export it first: "
+                                 f"predict.py --export-onnx, or python scripts/export_onnx.py {next(iter(out.models().values()))}")
         if chosen in ("auto", "fp32") and backend != "torch":  # the backend fixed it
             reason = f"--backend {backend}"
         out.precision_reason = reason
@@ -335,8 +338,11 @@ def document_chunks(docs: Iterable[InputDocument | Mapping[str, Any] | str], chu
         yield chunk
 
 
-def resolve_precision(precision: str | None, backend: str = "torch", device: str | None = None) -> tuple[str, str, str]:
+def resolve_precision(precision: str | None, backend: str = "torch", device: str | None = None,
+                      models: Sequence[str] = ()) -> tuple[str, str, str]:
     """``(precision, reason, backend)`` for a requested precision and backend.
+
+    ``models``: the run's models; ``auto`` takes their int8 graphs when every one has one.
 
     ``bf16``/``fp16``/``fp32`` run on the torch backend; ``int8`` is the ONNX int8 backend.
     A non-torch ``backend`` fixes its own precision, so only ``auto`` (or what it runs) goes with it.
@@ -350,7 +356,9 @@ def resolve_precision(precision: str | None, backend: str = "torch", device: str
         raise PredictorError(str(exc)) from None
     if backend == "torch":
         if precision == "auto":
-            chosen, reason = choose_auto(device or default_device())
+            dev = device or default_device()
+            graphs = dev == "cpu" and bool(models) and all(onnx_file(m, int8=True) is not None for m in models)
+            chosen, reason = choose_auto(dev, int8_graphs=graphs)
         else:
             chosen, reason = precision, "asked for"
         return chosen, reason, ("onnx-int8" if chosen == "int8" else "torch")

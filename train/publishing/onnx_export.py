@@ -7,11 +7,12 @@ path: ``input_ids``, ``attention_mask`` (and ``token_type_ids``) as int64 ``(bat
 in, float32 ``logits`` out, with dynamic batch and sequence axes, so
 :class:`train.inference.backends.OnnxBackend` runs it in place of PyTorch.
 
-Files, beside the model's ``model.safetensors``:
+Files, in the model folder's ``onnx/``, where the Hub's ONNX users (Optimum, transformers.js)
+look for them:
 
-* ``model.onnx``: fp32, the graph as exported, with ONNX Runtime's BERT fusions
+* ``onnx/model.onnx``: fp32, the graph as exported, with ONNX Runtime's BERT fusions
   (fused attention, skip-layer-norm, GELU) when they apply;
-* ``model.int8.onnx``: that graph, dynamically quantised to int8 with
+* ``onnx/model_quantized.onnx``: that graph, dynamically quantised to int8 with
   :func:`onnxruntime.quantization.quantize_dynamic`.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,12 @@ from train.inference.backends import (
     INT8_NAME,
     OnnxBackend,
     OnnxExportError,
+    hub_snapshot,
     load_config,
     load_model,
     model_input_names,
     model_task,
+    onnx_file,
 )
 
 OPSET = 17
@@ -136,7 +140,7 @@ def _quiet():
 
 def export_dir(model_dir: str | Path, quantize: bool = True, optimize: bool = True,
                check: bool = True) -> dict[str, Path]:
-    """Write ``model.onnx`` (and ``model.int8.onnx``) beside the model in ``model_dir``.
+    """Write ``onnx/model.onnx`` (and ``onnx/model_quantized.onnx``) into ``model_dir``.
 
     With ``check``, the fp32 graph's logits are compared with PyTorch's on a padded batch,
     so a broken export fails here rather than in predictions.
@@ -144,7 +148,15 @@ def export_dir(model_dir: str | Path, quantize: bool = True, optimize: bool = Tr
     model_dir = Path(model_dir)
     config = load_config(str(model_dir))
     model = load_model(str(model_dir), model_task(config), config)
-    out = {"fp32": export_model(model, model_dir / FP32_NAME)}
+    return export_loaded(model, config, model_dir, quantize=quantize, optimize=optimize, check=check)
+
+
+def export_loaded(model: Any, config: Any, out_dir: str | Path, quantize: bool = True, optimize: bool = True,
+                  check: bool = True) -> dict[str, Path]:
+    """:func:`export_dir` for a model already loaded, into ``out_dir`` (a Hub model's cache snapshot too)."""
+    out_dir = Path(out_dir)
+    (out_dir / FP32_NAME).parent.mkdir(parents=True, exist_ok=True)
+    out = {"fp32": export_model(model, out_dir / FP32_NAME)}
     if optimize:
         optimize_bert(out["fp32"], config)
     if check:
@@ -152,7 +164,7 @@ def export_dir(model_dir: str | Path, quantize: bool = True, optimize: bool = Tr
         if diff > 1e-3:
             raise OnnxExportError(f"{out['fp32']}: ONNX logits differ from PyTorch by {diff:.3g}")
     if quantize:
-        out["int8"] = quantize_int8(out["fp32"], model_dir / INT8_NAME)
+        out["int8"] = quantize_int8(out["fp32"], out_dir / INT8_NAME)
     return out
 
 
@@ -187,3 +199,59 @@ def file_mb(path: str | Path) -> float:
         size += data.stat().st_size
     return size / 2**20
 
+
+
+def int8_agreement(model_dir: str | Path, texts: Sequence[str], batch_size: int = 32) -> dict[str, Any]:
+    """How often the int8 graph decides as the fp32 graph does, on ``texts`` (one sentence each).
+
+    Token models: the label of every real sub-word token. Sentence classifiers: every (sentence,
+    type) decision at the thresholds stored in ``config.json``. Measured at export, so the card
+    says what quantisation costs this model, not a model in general.
+    """
+    from train.features.tokenization import load_tokenizer
+    from train.inference.backends import pad_batch
+    from train.inference.thresholds import read_thresholds
+
+    model_dir = Path(model_dir)
+    config = load_config(str(model_dir))
+    tok = load_tokenizer(str(model_dir), allow_lossy=True)
+    fp32, int8 = OnnxBackend(model_dir / FP32_NAME, config), OnnxBackend(model_dir / INT8_NAME, config)
+    token_model = model_task(config) == "token-classification"
+    limit = min(int(getattr(config, "max_position_embeddings", 512) or 512), 512)
+    enc = [e for e in tok(list(texts), truncation=True, max_length=limit)["input_ids"] if e]
+    order = sorted(range(len(enc)), key=lambda i: len(enc[i]))
+    same = total = 0
+    thr = None if token_model or not getattr(config, "thresholds", None) else read_thresholds(config)
+    labels = [config.id2label[i] for i in range(len(config.id2label))] if thr else []
+    for b in range(0, len(order), batch_size):
+        rows = [enc[i] for i in order[b : b + batch_size]]
+        feats = pad_batch(rows, tok.pad_token_id or 0)
+        a, q = fp32(feats), int8(feats)
+        if token_model or thr is None or getattr(config, "problem_type", None) == "single_label_classification":
+            mask = feats["attention_mask"].astype(bool) if a.ndim == 3 else np.ones(a.shape[0], dtype=bool)
+            x, y = a.argmax(-1)[mask], q.argmax(-1)[mask]
+        else:
+            cut = np.array([thr[lab] for lab in labels], dtype=np.float32)
+            x, y = 1 / (1 + np.exp(-a)) >= cut, 1 / (1 + np.exp(-q)) >= cut
+        same += int((x == y).sum())
+        total += int(x.size)
+    return {"unit": "token labels" if token_model else "sentence-type decisions", "compared": total,
+            "sentences": len(enc), "agreement": same / total if total else 1.0}
+
+
+def ensure_onnx(name_or_path: str, allow_pickle: bool = False) -> Path | None:
+    """Give a model its ONNX graphs when it has none: in a local folder's ``onnx/``, or, for a Hub
+    model, in its snapshot of the Hugging Face cache, where the next run finds them (exported once)."""
+    if onnx_file(name_or_path, int8=True) is not None:
+        return None
+    config = load_config(str(name_or_path))  # a Hub model's config.json is in the cache from here on
+    local = Path(name_or_path)
+    target = local if local.is_dir() else hub_snapshot(str(name_or_path))
+    if target is None:
+        raise OnnxExportError(f"{name_or_path}: not in the Hugging Face cache; load it once before --export-onnx")
+    model = load_model(str(name_or_path), model_task(config), config, allow_pickle=allow_pickle)
+    try:
+        export_loaded(model, config, target)
+    except OSError as exc:
+        raise OnnxExportError(f"{name_or_path}: cannot write its ONNX graphs into {target}: {exc}") from None
+    return target / "onnx"
