@@ -18,6 +18,7 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,20 @@ def _models(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--device", help="cpu, cuda, cuda:1 … (default: the GPU when there is one)")
 
 
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type for a limit: a number above zero (a zero limit would refuse every request)."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -60,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--basic-auth-pass", help="its password (default: $ML_BASIC_AUTH_PASS)")
     s.add_argument("--allow-unauthenticated", action="store_true",
                    help="serve on a non-loopback --host without basic auth (not recommended)")
+    s.add_argument("--max-request-mb", type=_positive(float), default=10.0,
+                   help="answer 413 to a request body over this many MiB, before reading it (default 10; older "
+                        "Label Studio's /train posts the whole project, so raise it for a large one)")
+    s.add_argument("--max-task-chars", type=_positive(int), default=200_000,
+                   help="answer 413 to a task whose text is longer than this (default 200,000 characters)")
     s.add_argument("--train-config", help="YAML train config: new annotations train a new NER model with it")
     s.add_argument("--runs-dir", default="runs/labelstudio", help="where the backend's training runs go")
     s.add_argument("--train-every", type=int, default=0,
@@ -112,6 +132,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from train.labelstudio import backend as b
 
     _need_model(args)
+    limits = b.Limits(request_bytes=int(args.max_request_mb * 2**20), task_chars=args.max_task_chars)
     auth = b.credentials(args.basic_auth_user, args.basic_auth_pass)
     b.check_binding(args.host, auth, args.allow_unauthenticated)
     training = None
@@ -126,7 +147,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             source = lambda project: lsc.export_tasks(conn, project)  # noqa: E731
         training = b.Training(config=args.train_config, runs_dir=Path(args.runs_dir), schema=load_schema(args.schema),
                               tasks_source=source, every=args.train_every)
-    backend = b.Backend(b.Models(ner=args.ner, events=args.events, triggers=args.triggers, device=args.device), training)
+    backend = b.Backend(b.Models(ner=args.ner, events=args.events, triggers=args.triggers, device=args.device), training, limits)
     app = b.create_app(backend, auth)
     from werkzeug.serving import make_server
 

@@ -20,6 +20,12 @@ Studio sends when the model connection has "Basic Authentication" turned on; its
 carry no credentials unless the project's webhook has an ``Authorization`` header (Settings →
 Webhooks). The server binds to 127.0.0.1; on any other address it refuses to start without
 credentials.
+
+Bounds: a request body over ``--max-request-mb`` (10 MiB) is answered 413 from its Content-Length,
+before it is read (a chunked body: once it passes the limit); a task text over ``--max-task-chars``
+(200,000 characters) is answered 413 naming the task. Requests are served on threads, each read and
+parsed on its own; the model takes one chunk of sentences at a time (:func:`document_chunks`), in the
+order requests asked for it, so a large request never keeps a small one waiting until it is done.
 """
 
 from __future__ import annotations
@@ -33,21 +39,30 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from train.atomic import atomic_write_text
 from train.corpus.document import write_jsonl
 from train.corpus.schema import Schema
 from train.formats import labelstudio as ls_format
 from train.formats.common import ImportReport
-from train.inference.predictor import InputDocument, Predictor
-from train.labelstudio.results import ConfigMismatch, model_version, parse_controls, prediction, task_text
+from train.inference.predictor import InputDocument, Predictor, document_chunks
+from train.labelstudio.results import (
+    ConfigMismatch,
+    Controls,
+    model_version,
+    parse_controls,
+    prediction,
+    task_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +73,46 @@ ANNOTATION_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_C
 
 class BackendError(RuntimeError):
     """A backend that cannot start as asked (one line for the command)."""
+
+
+class TaskRefused(ValueError):
+    """A task the backend will not predict on: answered with ``status`` and this one line."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the backend, so that one client cannot take it from the others."""
+
+    request_bytes: int = 10 * 2**20  # --max-request-mb: well above a long article, escaped as JSON
+    task_chars: int = 200_000  # --max-task-chars: tens of thousands of words, ten times a long article
+
+
+class FairLock:
+    """A lock handed out in the order it was asked for.
+
+    ``threading.Lock`` lets the thread that releases it take it straight back, so a request that takes
+    the model chunk after chunk would still keep a small request waiting until all its chunks were done.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            ticket = self._next
+            self._next += 1
+            self._cond.wait_for(lambda: self._serving == ticket)
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
 
 
 @dataclass
@@ -102,14 +157,17 @@ class Training:
 class Backend:
     """The state behind the routes: the loaded predictor, its version, and the training job."""
 
-    def __init__(self, models: Models, training: Training | None = None):
+    def __init__(self, models: Models, training: Training | None = None, limits: Limits | None = None):
         self.models = models
         self.training = training
+        self.limits = limits or Limits()
         self.predictor = models.load()
         self.generation = 0
         models.version = models.version or models.version_name()
         models.versions.append(models.version)
-        self._predict_lock = threading.Lock()
+        self._predict_lock = FairLock()
+        self._count_lock = threading.Lock()
+        self.predicting = 0  # /predict requests being worked on (shown on /health)
         self._train_lock = threading.Lock()
         self._train_thread: threading.Thread | None = None
         self.new_annotations = 0
@@ -117,19 +175,41 @@ class Backend:
 
     # ------------------------------------------------------------------ prediction
     def predict(self, tasks: list[Any], label_config: str) -> list[dict[str, Any]]:
+        """One prediction per task. Everything but the model runs outside the lock; the model takes
+        the request one chunk at a time, so other requests get their turn between chunks."""
         controls = parse_controls(label_config)
         if not controls.labels and not controls.choices:
             raise ConfigMismatch("label_config: no <Labels> or <Choices> on the text")
-        docs: list[InputDocument] = []
-        for k, task in enumerate(tasks):
-            text = task_text(task, controls) if isinstance(task, Mapping) else None
-            if text is None:
-                raise ConfigMismatch(f"tasks[{k}].data.{controls.text_key}: missing or not a string")
-            docs.append(InputDocument(str(task.get("id", k)), text))
-        with self._predict_lock:
-            records = list(self.predictor.predict(docs))
-            version = self.models.version
+        docs = [InputDocument(str(task.get("id", k)), self._task_text(k, task, controls)) for k, task in enumerate(tasks)]
+        with self._counted():
+            predictor, version = self.predictor, self.models.version  # what an empty request answers
+            records: list[dict[str, Any]] = []
+            for n, chunk in enumerate(document_chunks(docs, predictor.chunk_sentences)):
+                with self._predict_lock:
+                    if n == 0:  # every chunk from the same model, even if training swaps it meanwhile
+                        predictor, version = self.predictor, self.models.version
+                    records += predictor.predict_chunk(chunk)
         return [prediction(rec, controls, version) for rec in records]
+
+    def _task_text(self, k: int, task: Any, controls: Controls) -> str:
+        """The task's text, or a one-line refusal naming the task."""
+        text = task_text(task, controls) if isinstance(task, Mapping) else None
+        if text is None:
+            raise ConfigMismatch(f"tasks[{k}].data.{controls.text_key}: missing or not a string")
+        if len(text) > self.limits.task_chars:
+            raise TaskRefused(f"{_task_name(k, task)}: data.{controls.text_key} is {len(text):,} characters, over the "
+                              f"backend's limit of {self.limits.task_chars:,} per task (--max-task-chars)", 413)
+        return text
+
+    @contextmanager
+    def _counted(self) -> Iterator[None]:
+        with self._count_lock:
+            self.predicting += 1
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self.predicting -= 1
 
     # ------------------------------------------------------------------ training
     def on_event(self, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,6 +288,11 @@ class Backend:
             self.last_training = {"status": "failed", "job": job, "error": str(exc)}
 
 
+def _task_name(k: int, task: Mapping[str, Any]) -> str:
+    """``tasks[3] (id 17)``: where the task is in the request, and Label Studio's id when it has one."""
+    return f"tasks[{k}] (id {task['id']})" if task.get("id") is not None else f"tasks[{k}]"
+
+
 def _validation_args(config: str, corpus: Path) -> list[str]:
     """A config with cross-validation keeps it; any other selects its epoch on the annotations themselves
     (the config's own dev file belongs to another corpus)."""
@@ -246,6 +331,19 @@ def _authorised(header: str | None, user: str, password: str) -> bool:
 def create_app(backend: Backend, basic_auth: tuple[str, str] | None = None) -> Flask:
     """The Flask app: Label Studio's routes over ``backend``, behind basic auth when given."""
     app = Flask("arabic-ie-labelstudio")
+    limit = backend.limits.request_bytes
+
+    @app.before_request
+    def _check_size() -> Response | None:
+        """Refuse a body over the limit from its Content-Length, before reading any of it."""
+        size = request.content_length
+        if size is not None and size > limit:
+            return _error(f"request body is {size:,} bytes, over the backend's limit of {limit:,} (--max-request-mb)", 413)
+        return None
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_: RequestEntityTooLarge) -> Response:
+        return _error(f"request body is over the backend's limit of {limit:,} bytes (--max-request-mb)", 413)
 
     @app.before_request
     def _check_auth() -> Response | None:
@@ -257,13 +355,21 @@ def create_app(backend: Backend, basic_auth: tuple[str, str] | None = None) -> F
         return None
 
     def body() -> dict[str, Any]:
-        data = request.get_json(silent=True)
+        """The JSON object posted, else ``{}``. Read here, not by ``get_json``: Werkzeug's own limit cuts a
+        chunked body short at the limit without a word, which would parse as some other error."""
+        if not request.is_json:
+            return {}
+        try:
+            data = json.loads(_read_at_most(request.stream, limit))
+        except ValueError:  # not JSON, or not UTF-8
+            return {}
         return data if isinstance(data, dict) else {}
 
     @app.get("/")
     @app.get("/health")
     def health() -> Response:
-        return jsonify({"status": "UP", "model_class": "ArabicNewsIE", "model_version": backend.models.version})
+        return jsonify({"status": "UP", "model_class": "ArabicNewsIE", "model_version": backend.models.version,
+                        "predicting": backend.predicting})
 
     @app.post("/setup")
     def setup() -> Response:
@@ -287,6 +393,8 @@ def create_app(backend: Backend, basic_auth: tuple[str, str] | None = None) -> F
             results = backend.predict(tasks, data["label_config"])
         except ConfigMismatch as exc:
             return _error(str(exc), 400)
+        except TaskRefused as exc:
+            return _error(str(exc), exc.status)
         return jsonify({"results": results, "model_version": backend.models.version})
 
     @app.post("/webhook")
@@ -312,6 +420,17 @@ def create_app(backend: Backend, basic_auth: tuple[str, str] | None = None) -> F
         return jsonify({"versions": list(backend.models.versions), "model_version": backend.models.version})
 
     return app
+
+
+def _read_at_most(stream: Any, limit: int) -> bytes:
+    """The whole body, or :class:`RequestEntityTooLarge` as soon as it passes ``limit`` bytes (a chunked
+    body has no Content-Length to refuse it by), so no more than ``limit`` bytes are ever held."""
+    buf = bytearray()
+    while part := stream.read(min(1 << 16, limit + 1 - len(buf))):
+        buf += part
+        if len(buf) > limit:
+            raise RequestEntityTooLarge()
+    return bytes(buf)
 
 
 def _error(message: str, status: int) -> Response:
