@@ -459,3 +459,20 @@ def test_the_request_limit_is_the_option_given(tagger_dir):
     resp = app.test_client().post("/predict", data=body, content_type="application/json", headers=_auth())
     assert resp.status_code == 413 and "over the backend's limit of 1,000 (--max-request-mb)" in resp.get_json()["error"]
     assert Limits().request_bytes == 10 * 2**20 and Limits().task_chars == 200_000
+
+
+@pytest.mark.server
+def test_a_lone_surrogate_in_a_task_is_a_400_naming_the_task(served):
+    """JSON can spell a lone surrogate (``"\\ud800"``), which is not text: the tokenizer would fail on it
+    (a 500). It is refused by task and character; a valid pair (an emoji) is text and is predicted on."""
+    config = label_config(load_schema())
+    tasks = [{"id": 1, "data": {"text": "زار حفتر موسكو 😀."}}, {"id": 9, "data": {"text": "زار حفتر \ud800 موسكو."}}]
+    body = json.dumps({"tasks": tasks, "label_config": config}).encode()
+    assert b"\\ud800" in body and b"\\ud83d\\ude00" in body
+    status, answer = _call(served, "POST", "/predict", body, _auth())
+    assert status == 400
+    assert answer["error"] == ("tasks[1] (id 9): data.text holds a lone surrogate U+D800 at character 9, "
+                               "which is not text (a UTF-16 pair cut in two?)")
+    status, answer = _call(served, "POST", "/predict", json.dumps({"tasks": tasks[:1], "label_config": config}).encode(),
+                           _auth())
+    assert status == 200 and len(answer["results"]) == 1

@@ -35,6 +35,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -199,6 +200,11 @@ class Backend:
         if len(text) > self.limits.task_chars:
             raise TaskRefused(f"{_task_name(k, task)}: data.{controls.text_key} is {len(text):,} characters, over the "
                               f"backend's limit of {self.limits.task_chars:,} per task (--max-task-chars)", 413)
+        bad = _SURROGATE.search(text)
+        if bad is not None:
+            raise TaskRefused(f"{_task_name(k, task)}: data.{controls.text_key} holds a lone surrogate "
+                              f"U+{ord(bad.group()):04X} at character {bad.start()}, which is not text "
+                              "(a UTF-16 pair cut in two?)", 400)
         return text
 
     @contextmanager
@@ -286,6 +292,11 @@ class Backend:
         except Exception as exc:  # reported through /training and the log; the server keeps serving
             log.exception("training %s failed", job)
             self.last_training = {"status": "failed", "job": job, "error": str(exc)}
+
+
+# JSON may spell any code unit (``"\ud800"``); a valid pair is decoded to one character, so what is left
+# in this range is a lone surrogate, which no encoder or tokenizer takes.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _task_name(k: int, task: Mapping[str, Any]) -> str:
