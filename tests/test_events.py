@@ -141,6 +141,9 @@ def test_saved_classifier_loads_in_a_plain_pipeline(trained_events_dir: Path, se
     assert not any(p & set(untrained) for p in predicted)
     card = (trained_events_dir / "README.md").read_text(encoding="utf-8")
     assert "thresholds" in card and all(f"| {t} |" in card for t in EVENT_TYPES)
+    evaluation = card.split("## Evaluation", 1)[1]
+    base = json.loads((trained_events_dir / "metrics.json").read_text(encoding="utf-8"))["run"]["base_model"]
+    assert f"Figures in `metrics.json` produced by fine-tuning `{base}` (a local folder" in evaluation
 
 
 # --------------------------------------------------------------------------- cross-validation
@@ -159,6 +162,9 @@ def _check_cv(out: Path, figures: tuple[str, ...]) -> dict:
         line = next(x for x in report.splitlines() if x.startswith(f"| {t} |"))
         assert "±" in line, line
     assert not Path(str(out) + ".partial").exists()
+    # Where the figures come from: the base model in both files (a local folder: no Hub revision).
+    assert payload["base_model"] and "base_model_revision" not in payload
+    assert f"Figures produced by fine-tuning `{payload['base_model']}` (a local folder" in report
     return payload
 
 

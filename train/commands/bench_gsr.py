@@ -11,7 +11,10 @@ its id falls in the last ``--dev-share`` of the range; never by sentence):
    the train sentences judged for that type, its threshold tuned on dev like the classifier's;
 2. the tiny random-init BERT (``scripts/make_tiny_model.py``, vocabulary from the train split),
    trained with ``configs/plover-gsr.yaml`` through ``scripts/train.py`` (GSR only);
-3. the same, trained on the seed corpus and the GSR train split together (``extra_train_files``).
+3. the same, trained on the seed corpus and the GSR train split together (``extra_train_files``);
+4. with ``--base-model PATH``: that pretrained encoder (e.g. ``../shared/models/arabic-bert-tiny-news``)
+   fine-tuned with ``configs/plover-gsr.yaml`` as shipped, only the base model changed (plus the
+   dev split, the output folder and the CPU settings every row shares).
 
 Every figure is ASSAULT / PROTEST precision, recall and F1 on dev, over the sentences judged for
 the type (``ambiguous`` dropped). Thresholds are tuned on dev for all three, so the figures are
@@ -28,6 +31,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from train.benchmark.paths import ROOT, SHARED
 from train.benchmark.report import write_json
@@ -100,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=float, default=2)
     ap.add_argument("--max-seq-length", type=int, default=64)
     ap.add_argument("--skip-seed", action="store_true", help="leave out the seed + GSR run")
+    ap.add_argument("--base-model", default=None, metavar="PATH",
+                    help="also fine-tune this pretrained encoder (a local folder) with the shipped config")
+    ap.add_argument("--skip-random", action="store_true", help="leave out the random-init tiny rows")
+    ap.add_argument("--cpu-threads", type=int, default=2)
     a = ap.parse_args(argv)
     try:
         import sklearn  # noqa: F401
@@ -126,25 +134,38 @@ def main(argv: list[str] | None = None) -> int:
     results["tfidf_logreg"] = baseline(train, dev)
     results["tfidf_logreg"]["runtime_s"] = round(time.time() - t0, 1)
     py = sys.executable
-    tiny = out / "tiny-base"
-    run([py, "scripts/make_tiny_model.py", str(tiny), "--corpus", str(out / "train.jsonl"), "--corpus", "data/seed.jsonl"])
-    common = ["--model_name_or_path", str(tiny), "--model_revision", "main", "--validation_file", str(out / "dev.jsonl"),
-              "--max_seq_length", str(a.max_seq_length), "--num_train_epochs", str(a.epochs), "--learning_rate", "0.001",
-              "--warmup_steps", "0", "--use_cpu", "true", "--cpu_threads", "2", "--disable_tqdm", "true",
-              "--overwrite_output", "true", "--early_stopping_patience", "3", "--save_total_limit", "1"]
-    runs = {"tiny_gsr": [], "tiny_seed_gsr": ["--extra_train_files", "[data/seed.jsonl]"]}
-    if a.skip_seed:
-        runs.pop("tiny_seed_gsr")
+    shared = ["--validation_file", str(out / "dev.jsonl"), "--use_cpu", "true", "--cpu_threads", str(a.cpu_threads),
+              "--disable_tqdm", "true", "--overwrite_output", "true", "--save_total_limit", "1"]
+    runs: dict[str, list[str]] = {}
+    if not a.skip_random:
+        tiny = out / "tiny-base"
+        run([py, "scripts/make_tiny_model.py", str(tiny), "--corpus", str(out / "train.jsonl"), "--corpus", "data/seed.jsonl"])
+        common = ["--model_name_or_path", str(tiny), "--model_revision", "main", *shared,
+                  "--max_seq_length", str(a.max_seq_length), "--num_train_epochs", str(a.epochs), "--learning_rate", "0.001",
+                  "--warmup_steps", "0", "--early_stopping_patience", "3"]
+        runs["tiny_gsr"] = common
+        if not a.skip_seed:
+            runs["tiny_seed_gsr"] = [*common, "--extra_train_files", "[data/seed.jsonl]"]
+    if a.base_model:
+        base = Path(a.base_model).expanduser()
+        if not (base / "config.json").is_file():
+            print(f"bench_gsr.py: --base-model {a.base_model}: no config.json there (a local model folder is needed)",
+                  file=sys.stderr)
+            return 2
+        # The shipped config as a user runs it: only the base model (and its revision: a folder has none) changes.
+        runs["pretrained_gsr"] = ["--model_name_or_path", str(base.resolve()), "--model_revision", "main", *shared]
     for name, extra in runs.items():
         secs = run([py, "scripts/train.py", "configs/plover-gsr.yaml", "--train_file", str(out / "train.jsonl"),
-                    "--output_dir", str(out / name), *common, *extra])
+                    "--output_dir", str(out / name), *extra])
         m = json.loads((out / name / "metrics.json").read_text(encoding="utf-8"))
         results[name] = {lab: m["dev"]["per_type"][lab] for lab in TYPES}
         results[name]["runtime_s"] = round(secs, 1)
+        results[name]["base_model"] = m.get("run", {}).get("base_model")
     write_json(out / "results.json", results)
     print("\n| model | train | ASSAULT P / R / F1 | PROTEST P / R / F1 | wall time |\n|---|---|---|---|---:|")
     names = {"tfidf_logreg": ("TF-IDF word+char n-grams, logistic regression", "GSR train"),
-             "tiny_gsr": ("tiny BERT, random init", "GSR train"), "tiny_seed_gsr": ("tiny BERT, random init", "seed + GSR train")}
+             "tiny_gsr": ("tiny BERT, random init", "GSR train"), "tiny_seed_gsr": ("tiny BERT, random init", "seed + GSR train"),
+             "pretrained_gsr": (f"`{Path(a.base_model).name if a.base_model else ''}`, shipped config", "GSR train")}
     for key, (model, data) in names.items():
         if key not in results:
             continue
@@ -157,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 def _subject(argv: list[str]) -> str | None:
     from train.cli import describe_args
 
-    return describe_args(argv, "--gsr", "--out", takes_value=("--dev-share", "--epochs", "--max-seq-length"))
+    return describe_args(argv, "--gsr", "--out", takes_value=("--dev-share", "--epochs", "--max-seq-length", "--base-model", "--cpu-threads"))
 
 
 def cli(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ import yaml
 from train.corpus.schema import Schema, load_schema
 from train.evaluation.reports import pct
 from train.features.windows import CONFIG_KEY
+from train.training.trainer_setup import describe_base_model
 
 # "train_fit": figures measured on the training data itself (a final model without dev data), not an evaluation.
 SKIP_KEYS = frozenset({"per_type", "per_label", "confusion", "support", "n", "std", "counts", "thresholds", "train_fit"})
@@ -225,6 +226,10 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
     if isinstance(counts, Mapping) and counts:
         lines += ["| event type | training sentences |", "|---|---:|", *[f"| {t} | {n} |" for t, n in counts.items()], ""]
     lines += ["## Evaluation", ""]
+    # Which encoder produced these figures: a tiny local model and CAMeLBERT give very different ones.
+    record = run if run.get("base_model") else ({"base_model": metrics["base_model"]} if metrics.get("base_model") else {})
+    if record:
+        lines += [f"Figures in `metrics.json` produced by fine-tuning {describe_base_model(record)}.", ""]
     mode = metrics.get("seqeval_mode")
     if mode:
         lines += [f"Span-level scores by seqeval ({mode} mode, {metrics.get('seqeval_scheme', 'IOB2')}).", ""]
@@ -234,8 +239,9 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
                   "the units published CoNLL figures (such as CAMeLBERT's ANERcorp F1) are given in.", ""]
     lines += _eval_tables({k: v for k, v in metrics.items() if k not in ("types", "base_model")}, "metrics.json")
     if cv_metrics:
-        lines += ["Cross-validated by document: mean ± sample standard deviation over folds.", ""]
-        lines += _eval_tables(cv_metrics, "cross-validation")
+        lines += ["Cross-validated by document: mean ± sample standard deviation over folds"
+                  + (f", fine-tuning {describe_base_model(cv_metrics)}" if cv_metrics.get("base_model") else "") + ".", ""]
+        lines += _eval_tables({k: v for k, v in cv_metrics.items() if not k.startswith("base_model")}, "cross-validation")
     th = getattr(config, "thresholds", None)
     if isinstance(th, Mapping) and th:
         untrained = set(getattr(config, "untrained_labels", None) or [])

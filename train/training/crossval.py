@@ -15,13 +15,14 @@ import random
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from train.atomic import atomic_write_text, replace_dir
 from train.corpus.document import Document
 from train.training.rundir import end_run, is_main_process, start_run
+from train.training.trainer_setup import describe_base_model
 
 FIGURES = ("precision", "recall", "f1")
 
@@ -146,7 +147,8 @@ def _ms(d: dict[str, float]) -> str:
 
 
 def render_cv_report(
-    summary: dict[str, Any], method: str, fold_ids: Sequence[Sequence[str]], title: str, notes: Sequence[str] = (), scoring: str | None = None
+    summary: dict[str, Any], method: str, fold_ids: Sequence[Sequence[str]], title: str, notes: Sequence[str] = (), scoring: str | None = None,
+    base_model: Mapping[str, Any] | None = None,
 ) -> str:
     from train.evaluation.spans import MODE_NOTE
 
@@ -156,6 +158,7 @@ def render_cv_report(
         f"Cross-validation: `{method}`, {summary['folds']} folds; each fold's model is evaluated on its held-out documents.",
         f"Scoring: {scoring or MODE_NOTE}. Figures are percentages, mean ± sample standard deviation over folds.",
         "",
+        *([f"- Figures produced by fine-tuning {describe_base_model(base_model)}."] if base_model else []),
         *[f"- {n}" for n in notes],
         "",
         "| figure | precision | recall | F1 |",
@@ -191,6 +194,7 @@ def run_cross_validation(
     resume: bool = False,
     scoring: str | None = None,
     train_final: Callable[[list[Document], Path], Any] | None = None,
+    base_model: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train one model per fold with ``train_fold(train_docs, test_docs, fold_dir)``.
 
@@ -199,7 +203,9 @@ def run_cross_validation(
     files are moved to the top of ``output_dir``, beside the report, so that the run folder is
     a model folder (``scripts/publish.py output_dir``). The whole run lives in
     ``<output_dir>.partial`` until every fold and the final model are done, then is renamed.
-    Writes ``cv_metrics.json`` and ``cv_report.md``.
+    Writes ``cv_metrics.json`` and ``cv_report.md``; both name ``base_model`` (``base_model``,
+    ``base_model_revision``, ``base_model_commit`` as in ``metrics.json``), so every figure says
+    which encoder produced it.
 
     Under torchrun every process trains every fold; only the main process (rank 0) writes and
     renames the folders and gets the metrics; the others return ``{}``.
@@ -228,14 +234,14 @@ def run_cross_validation(
         end_run()
         return {}
     summary = summarize(fold_metrics)
-    payload = {"method": method, "folds": [{"held_out": ids, "metrics": m} for ids, m in zip(fold_ids, fold_metrics)], "summary": summary}
+    payload = {"method": method, **dict(base_model or {}), "folds": [{"held_out": ids, "metrics": m} for ids, m in zip(fold_ids, fold_metrics)], "summary": summary}
     if train_final is not None:
         progress.start_final()
         _final_model(docs, train_final, part, resume)
         progress.done()
         payload["final_model"] = {"documents": len(docs), "folder": "output_dir (model.safetensors, metrics.json)"}
     atomic_write_text(part / "cv_metrics.json", [json.dumps(payload, ensure_ascii=False, indent=2) + "\n"])
-    atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes, scoring)])
+    atomic_write_text(part / "cv_report.md", [render_cv_report(summary, method, fold_ids, title, notes, scoring, base_model)])
     replace_dir(part, output_dir)
     end_run()
     return payload

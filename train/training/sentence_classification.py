@@ -515,7 +515,7 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
     from train.training.crossval import run_cross_validation
     from train.training.data import load_docs
     from train.training.rundir import is_main_process
-    from train.training.trainer_setup import final_model_note
+    from train.training.trainer_setup import base_model_fields, final_model_note
 
     ea = event_arguments(data_args)
     labels = type_list(data_args)
@@ -592,6 +592,7 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
             resume=data_args.resume,
             scoring=EVENT_SCORING,
             train_final=final,
+            base_model=base_model_fields(model_args),
         )
     return train_sentence_classifier(
         model_args, examples(train_docs, True), examples(dev_docs, False), training_args.output_dir,

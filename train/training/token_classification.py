@@ -45,7 +45,13 @@ from train.inference.backends import TorchBackend
 from train.inference.tagging import SpanTagger
 from train.training.data import load_docs
 from train.training.rundir import RunError, end_run, finish_run_dir, last_checkpoint, start_run
-from train.training.trainer_setup import auto_precision, base_model_record, csv_log_callback, final_model_note
+from train.training.trainer_setup import (
+    auto_precision,
+    base_model_fields,
+    base_model_record,
+    csv_log_callback,
+    final_model_note,
+)
 
 log = logging.getLogger(__name__)
 
@@ -391,6 +397,7 @@ def run_from_args(model_args, data_args, training_args, explicit_keys: set[str] 
             overwrite=data_args.overwrite_output,
             resume=data_args.resume,
             train_final=final,
+            base_model=base_model_fields(model_args),
         )
     conll = conll_sources_of(data_args)
     if conll:
