@@ -353,7 +353,7 @@ def test_train_on_the_pulled_file(round_trip, tiny_model_dir, tmp_path):
 
 def test_annotation_webhooks_reach_the_backend_with_its_credentials(label_studio, backend, articles):
     """Connecting the backend makes Label Studio add a project webhook to ``<url>/webhook``; with the
-    backend's basic auth as the webhook's Authorization header (README), each new annotation reaches it."""
+    backend's basic auth as the webhook's Authorization header (docs/labelstudio.md), each new annotation reaches it."""
     ls = label_studio.client()
     pid = _project(ls, "webhooks")
     tid = _import(ls, pid, {"plain": articles["plain"]})["plain"]
