@@ -36,7 +36,9 @@ def test_file_bom_and_format_characters_keep_offsets_exact(tmp_path):
     p = tmp_path / "bom.jsonl"
     p.write_bytes(b"\xef\xbb\xbf" + json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
     docs, problems = read_jsonl(p)
-    assert problems == [] and docs[0].text == text
+    # NUL is not text: said, as a warning (issue 26), and kept, offsets unchanged.
+    assert [(x.level, x.field) for x in problems] == [("warning", "text")] and "NUL character(s)" in problems[0].message
+    assert docs[0].text == text
     assert [docs[0].text[s.start:s.end] for s in docs[0].entities] == ["حفتر", "روسيا"]
     # Format characters separate words; they never become part of one.
     assert "حفتر" in [text[a:b] for a, b in word_spans(text)]

@@ -27,9 +27,11 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from train.corpus.document import has_lone_surrogate, not_text_problems
+from train.corpus.text import sniff_utf16, utf16_message
 from train.folders import FolderWalk, InputCount, link_notes, walk_files
 from train.inference.backends import PredictorError, backend_names
 from train.inference.output import (
@@ -48,10 +50,27 @@ from train.inference.predictor import InputDocument, Predictor, peek
 
 
 class InputError(ValueError):
-    """Input that cannot be read; the message names the file, line and field."""
+    """Input that cannot be read; the message names the file, line and field (one problem a line)."""
+
+
+# Called with each bad input record's one line; the default raises, so that a caller that
+# wants every problem at once (check_unique_ids) or a run that skips bad records passes its own.
+Report = Callable[[str], None]
+
+
+def _raise(message: str) -> None:
+    raise InputError(message)
+
+
+def _utf16_check(path: Path) -> str | None:
+    order = sniff_utf16(path)
+    return f"{path}: {utf16_message(order)}" if order else None
 
 
 def _read_text(path: Path) -> str:
+    problem = _utf16_check(path)
+    if problem:
+        raise InputError(problem)
     try:
         # newline="" keeps \r\n as it is, so offsets point into the file's exact text.
         with open(path, encoding="utf-8", newline="") as fh:
@@ -60,42 +79,73 @@ def _read_text(path: Path) -> str:
         raise InputError(f"{path}: not valid UTF-8 (byte offset {exc.start})") from None
 
 
-def _jsonl_sourced(lines: Iterator[str], source: str) -> Iterator[tuple[str, InputDocument]]:
-    """``(FILE:LINE, document)`` for every line of a JSON Lines input."""
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
+def _not_text(source: str, doc: InputDocument, report: Report, warn: Report | None) -> bool:
+    """Whether ``doc`` is text: a lone surrogate anywhere is reported (False); NUL is a warning to ``warn``."""
+    record = {"id": doc.id, "text": doc.text, "meta": doc.meta}
+    if not has_lone_surrogate(record) and (warn is None or "\x00" not in doc.text):
+        return True  # the common case: one scan, nothing to say
+    problems = not_text_problems(record, source, None)
+    for p in problems:
+        if p.level == "error":
+            report(str(p))
+        elif warn is not None:
+            warn(str(p))
+    return not any(p.level == "error" for p in problems)
+
+
+def _jsonl_sourced(lines: Iterator[tuple[int, str | None]], source: str,
+                   report: Report = _raise) -> Iterator[tuple[str, InputDocument]]:
+    """``(FILE:LINE, document)`` for every good line of a JSON Lines input; each bad one goes to ``report``.
+
+    ``lines`` gives ``(line number, text)``, with ``None`` for a line already reported.
+    """
+    for lineno, line in lines:
+        if line is None or not line.strip():
             continue
+        where = f"{source}:{lineno}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{source}:{lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+            report(f"{where}: not valid JSON: {exc.msg} (column {exc.colno})")
+            continue
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise InputError(f"{source}:{lineno}: text: each line needs a \"text\" string")
+            report(f"{where}: text: each line needs a \"text\" string")
+            continue
         doc_id = obj.get("id", f"{Path(source).stem}:{lineno}")
         if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
-            raise InputError(f"{source}:{lineno}: id: must be a string or an integer")
+            report(f"{where}: id: must be a string or an integer")
+            continue
         meta = obj.get("meta") if isinstance(obj.get("meta"), dict) else {}
-        yield f"{source}:{lineno}", InputDocument(str(doc_id), obj["text"], meta)
+        yield where, InputDocument(str(doc_id), obj["text"], meta)
 
 
-def _jsonl_lines(path: Path) -> Iterator[str]:
-    """Lines decoded one at a time, so that a bad byte is reported with its line and file offset."""
+def _jsonl_lines(path: Path, report: Report = _raise) -> Iterator[tuple[int, str | None]]:
+    """Lines decoded one at a time, so that a bad byte is reported with its line and file offset.
+
+    A line that is not UTF-8 is reported and given as ``None``; the lines after it still come.
+    A file in UTF-16 without a BOM is reported once, as a whole.
+    """
+    problem = _utf16_check(path)
+    if problem:
+        report(problem)
+        return
     offset = 0
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
             try:
-                yield raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+                yield lineno, raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
             except UnicodeDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte offset "
-                                 f"{offset + exc.start})") from None
+                report(f"{path}:{lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte offset "
+                       f"{offset + exc.start})")
+                yield lineno, None
             offset += len(raw)
 
 
-def _stdin_sourced() -> Iterator[tuple[str, InputDocument]]:
+def _stdin_sourced(report: Report = _raise) -> Iterator[tuple[str, InputDocument]]:
     stream = sys.stdin
     first = stream.readline()
     if first.lstrip().startswith("{"):
-        yield from _jsonl_sourced(_chain_first(first, stream), "<stdin>")
+        yield from _jsonl_sourced(enumerate(_chain_first(first, stream), start=1), "<stdin>", report)
     else:
         yield "<stdin>", InputDocument("stdin", first + stream.read())
 
@@ -105,7 +155,8 @@ def _chain_first(first: str, rest) -> Iterator[str]:
     yield from rest
 
 
-def _input_files(paths: list[str], walks: list[FolderWalk] | None = None) -> Iterator[tuple[Path | None, str]]:
+def _input_files(paths: list[str], walks: list[FolderWalk] | None = None,
+                 report: Report = _raise) -> Iterator[tuple[Path | None, str]]:
     """``(file, id)`` for every input file in order; ``(None, "-")`` for standard input.
 
     A folder's ``.txt`` files include those of symlinked sub-folders (each real folder once);
@@ -121,13 +172,13 @@ def _input_files(paths: list[str], walks: list[FolderWalk] | None = None) -> Ite
             if walks is not None:
                 walks.append(walk)
             if not walk.files:
-                raise InputError(f"{path}: no .txt files in this folder" + link_notes([walk]))
+                report(f"{path}: no .txt files in this folder" + link_notes([walk]))
             for f in walk.files:
                 yield f, f.relative_to(path).as_posix()
         elif path.is_file():
             yield path, path.name
         else:
-            raise InputError(f"{p}: no such file or folder (use --text for text on the command line)")
+            report(f"{p}: no such file or folder (use --text for text on the command line)")
 
 
 def _is_jsonl(path: Path) -> bool:
@@ -173,66 +224,96 @@ def _parquet_sourced(path: Path, ids_only: bool = False) -> Iterator[tuple[str, 
             yield source, InputDocument(str(doc_id), text, meta if isinstance(meta, dict) else {})
 
 
-def iter_inputs(paths: list[str], texts: list[str]) -> Iterator[InputDocument]:
+def iter_inputs(paths: list[str], texts: list[str], report: Report = _raise,
+                warn: Report | None = None) -> Iterator[InputDocument]:
     """Every input document, lazily, in the order given; an id seen before is an :class:`InputError`.
 
     The check runs as documents arrive, so that standard input (which :func:`check_unique_ids`
-    cannot read ahead) is covered too: a second document never passes as one already done.
+    cannot read ahead) is covered too: a second document never passes as one already done. A
+    bad record (not JSON, no text, not UTF-8, a lone surrogate) goes to ``report`` and is left
+    out, so with a ``report`` that does not raise nothing valid before or after it is lost;
+    ``warn`` hears of text that is kept but is not quite text (NUL characters).
     """
     seen: dict[str, str] = {}
-    for source, doc in _sourced_inputs(paths, texts):
+    for source, doc in _sourced_inputs(paths, texts, report):
+        if not _not_text(source, doc, report, warn):
+            continue
         _claim(seen, doc.id, source)
         yield doc
 
 
-def _sourced_inputs(paths: list[str], texts: list[str]) -> Iterator[tuple[str, InputDocument]]:
+def _sourced_inputs(paths: list[str], texts: list[str], report: Report = _raise) -> Iterator[tuple[str, InputDocument]]:
     for k, t in enumerate(texts, start=1):
         yield f"--text #{k}", InputDocument(f"text-{k}", t)
     if not paths and not texts:
         paths = ["-"]
-    for f, doc_id in _input_files(paths):
+    for f, doc_id in _input_files(paths, report=report):
         if f is None:
-            yield from _stdin_sourced()
+            yield from _stdin_sourced(report)
         elif _is_jsonl(f):
-            yield from _jsonl_sourced(_jsonl_lines(f), str(f))
+            yield from _jsonl_sourced(_jsonl_lines(f, report), str(f), report)
         elif _is_parquet(f):
-            yield from _parquet_sourced(f)
+            try:
+                yield from _parquet_sourced(f)
+            except InputError as exc:
+                report(str(exc))
         else:
-            yield str(f), InputDocument(doc_id, _read_text(f), {"source": str(f)})
+            try:
+                text = _read_text(f)
+            except InputError as exc:
+                report(str(exc))
+                continue
+            yield str(f), InputDocument(doc_id, text, {"source": str(f)})
 
 
-def _claim(seen: dict[str, str], doc_id: str, source: str) -> None:
+def _claim(seen: dict[str, str], doc_id: str, source: str, report: Report = _raise) -> None:
     if doc_id in seen:
-        raise InputError(f"{source}: id {doc_id!r} is also the id of {seen[doc_id]}; every input needs its own id "
-                         "(--resume skips the ids already written); give JSON Lines records distinct \"id\"s, "
-                         "or rename one of the files")
+        report(f"{source}: id {doc_id!r} is also the id of {seen[doc_id]}; every input needs its own id "
+               "(--resume skips the ids already written); give JSON Lines records distinct \"id\"s, "
+               "or rename one of the files")
+        return
     seen[doc_id] = source
 
 
 def check_unique_ids(paths: list[str], texts: list[str]) -> InputCount:
-    """Refuse inputs that share an id before any model is loaded, naming both sources.
+    """Refuse bad inputs before any model is loaded, every problem at once, each naming its source.
 
     Ids come from ``--text`` order, file names, paths relative to a folder, or a JSON Lines
-    record's ``id`` (else ``NAME:LINE``), so two inputs can meet on one. Only ids are read:
-    a ``.txt`` file is not opened, a ``.jsonl`` file is parsed line by line. Standard input is
-    checked as it is read (:func:`iter_inputs`).
+    record's ``id`` (else ``NAME:LINE``), so two inputs can meet on one: both sources are named.
+    Every JSON Lines line is read and checked (JSON, a text, an id, UTF-8, no lone surrogate),
+    and every file's first bytes for UTF-16 without a BOM; a ``.txt`` file is not read further.
+    Standard input is checked as it is read (:func:`iter_inputs`). Raises :class:`InputError`
+    with one problem a line.
     """
+    problems: list[str] = []
+    report = problems.append
     seen: dict[str, str] = {}
     count = InputCount()
     for k in range(1, len(texts) + 1):
-        _claim(seen, f"text-{k}", f"--text #{k}")
-    for f, doc_id in _input_files(paths or ([] if texts else ["-"]), count.walks):
+        _claim(seen, f"text-{k}", f"--text #{k}", report)
+    for f, doc_id in _input_files(paths or ([] if texts else ["-"]), count.walks, report):
         if f is None:
             continue
         count.files += 1
         if _is_jsonl(f):
-            for source, doc in _jsonl_sourced(_jsonl_lines(f), str(f)):
-                _claim(seen, doc.id, source)
+            for source, doc in _jsonl_sourced(_jsonl_lines(f, report), str(f), report):
+                if _not_text(source, doc, report, None):
+                    _claim(seen, doc.id, source, report)
         elif _is_parquet(f):
-            for source, doc in _parquet_sourced(f, ids_only=True):
-                _claim(seen, doc.id, source)
+            try:
+                for source, doc in _parquet_sourced(f, ids_only=True):
+                    _claim(seen, doc.id, source, report)
+            except InputError as exc:
+                report(str(exc))
         else:
-            _claim(seen, doc_id, str(f))
+            problem = _utf16_check(f)
+            if problem:
+                report(problem)
+            _claim(seen, doc_id, str(f), report)
+    if len(problems) > 1:
+        problems.append(f"{len(problems)} problems in the input, every one listed above; nothing was predicted")
+    if problems:
+        raise InputError("\n".join(problems))
     return count
 
 
@@ -409,6 +490,15 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    skipped_bad: list[str] = []
+
+    def say(message: str) -> None:
+        print(f"predict.py: {message}", file=sys.stderr)
+
+    def bad_input(message: str) -> None:
+        skipped_bad.append(message)
+        say(message)
+
     try:
         count = check_unique_ids(args.inputs, args.text)
         check_output(args.output, args.inputs, args.format)
@@ -429,7 +519,9 @@ def main(argv: list[str] | None = None) -> int:
             _export_graphs([m for m in (args.ner, args.events, args.triggers, args.roles) if m], args.allow_pickle)
         predictor = Predictor.from_pretrained(**predictor_kwargs, chunk_sentences=max(1, args.chunk_sentences))
         print(f"predict.py: precision {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
-        docs = (d for d in iter_inputs(args.inputs, args.text) if d.id not in done)
+        # Files were checked above; what is only seen now (standard input, a .txt file that is not
+        # UTF-8) is said and left out, and the run goes on, so nothing valid after it is lost.
+        docs = (d for d in iter_inputs(args.inputs, args.text, report=bad_input, warn=say) if d.id not in done)
         head, docs = peek(docs, 2)
         if args.engine == "ray":
             from train.inference.ray_engine import RayOptions, predict_records
@@ -451,7 +543,8 @@ def main(argv: list[str] | None = None) -> int:
                 out.write(rec)
                 n += 1
     except (PredictorError, InputError, OutputError) as exc:
-        print(f"predict.py: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:
+            print(f"predict.py: {line}", file=sys.stderr)
         return 1
     except UnicodeDecodeError as exc:  # standard input that is not UTF-8
         print(f"predict.py: input is not valid UTF-8 ({exc.reason}: byte 0x{exc.object[exc.start]:02x})", file=sys.stderr)
@@ -464,6 +557,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     skipped = f", {len(done)} already done" if done else ""
     print(f"predict.py: {n} document(s){skipped}{count.summary()}" + (f" -> {args.output}" if args.output else ""), file=sys.stderr)
+    if skipped_bad:
+        print(f"predict.py: {len(skipped_bad)} bad input record(s) left out, each listed above", file=sys.stderr)
+        return 1
     return 0
 
 

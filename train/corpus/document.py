@@ -9,6 +9,7 @@ in the manner of spaCy's validation messages.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,15 @@ from typing import Any
 from train.atomic import atomic_write_text
 from train.corpus.schema import Schema, load_schema
 from train.corpus.sentences import split_sentences, split_sentences_around
-from train.corpus.text import is_word_boundary, is_word_char
+from train.corpus.text import (
+    is_word_boundary,
+    is_word_char,
+    lone_surrogate,
+    nul_message,
+    sniff_utf16,
+    surrogate_message,
+    utf16_message,
+)
 
 SPAN_KINDS = ("entities", "events")
 # The arguments an event trigger may carry, each a character span of the same text.
@@ -499,13 +508,69 @@ def document_from_dict(obj: Any, file: str, line: int, problems: list[Problem]) 
                     judged=judged, sentence_labels=sentence_labels)
 
 
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in parsed JSON (keys too) with its field path: ``text``, ``meta.source``, ``entities[0].label``."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            if isinstance(k, str):
+                yield sub, k
+            yield from _strings(v, sub)
+    elif isinstance(value, list):
+        for k, v in enumerate(value):
+            yield from _strings(v, f"{path}[{k}]")
+
+
+def has_lone_surrogate(obj: Any) -> bool:
+    """Whether any string in parsed JSON holds a lone surrogate (the record cannot be text)."""
+    return any(lone_surrogate(s) >= 0 for _, s in _strings(obj, ""))
+
+
+def record_label(obj: Any) -> str:
+    """How a record is named in a message: ``document 'ID'`` where it has an id, else ``the record``."""
+    rid = obj.get("id") if isinstance(obj, dict) else None
+    if isinstance(rid, (str, int)) and not isinstance(rid, bool) and lone_surrogate(str(rid)) < 0:
+        return f"document {str(rid)!r}"
+    return "the record"
+
+
+def not_text_problems(obj: Any, file: str, line: int | None, field_prefix: str = "") -> list[Problem]:
+    """Strings in a parsed record that are not text: a lone surrogate is an error, NUL a warning.
+
+    A record with an error must be left out: it cannot be written as UTF-8 nor tokenised. Each
+    problem names the field and the record's id, so one bad record is found among thousands.
+    """
+    problems: list[Problem] = []
+    who = record_label(obj)
+    for fld, s in _strings(obj, field_prefix):
+        i = lone_surrogate(s)
+        if i >= 0:
+            problems.append(Problem(file, line, fld, f"{who}: {surrogate_message(s, i)}"))
+        elif "\x00" in s:
+            problems.append(Problem(file, line, fld, f"{who}: {nul_message(s)}", level="warning"))
+    return problems
+
+
+def _may_hold_non_text(line: str) -> bool:
+    """Whether a JSON line can decode to a lone surrogate or NUL: only its \\u escapes can (UTF-8 cannot)."""
+    return "\\u" in line and ("\\u0000" in line or re.search(r"\\u[dD][89a-fA-F]", line) is not None)
+
+
 def iter_jsonl_records(path: str | Path, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
     """Yield ``(line_number, parsed_json)`` lazily; undecodable or malformed lines become problems.
 
     A UTF-8 byte-order mark at the start of the file is accepted. Invalid UTF-8 is reported
-    with its byte offset in the file.
+    with its byte offset in the file; a file in UTF-16 without a BOM (valid UTF-8 in form, but
+    full of ``\\x00``) is refused as a whole. A record holding a lone surrogate is reported and
+    left out (every other record still comes); one holding NUL is kept, with a warning.
     """
     file = str(path)
+    order = sniff_utf16(path)
+    if order:
+        problems.append(Problem(file, None, "", utf16_message(order)))
+        return
     offset = 0
     with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
@@ -522,9 +587,16 @@ def iter_jsonl_records(path: str | Path, problems: list[Problem]) -> Iterator[tu
             if not s.strip():
                 continue
             try:
-                yield lineno, json.loads(s)
+                obj = json.loads(s)
             except json.JSONDecodeError as exc:
                 problems.append(Problem(file, lineno, "", f"not valid JSON: {exc.msg} (column {exc.colno})"))
+                continue
+            if _may_hold_non_text(s):
+                found = not_text_problems(obj, file, lineno)
+                problems += found
+                if any(p.level == "error" for p in found):
+                    continue
+            yield lineno, obj
 
 
 def read_jsonl(path: str | Path, schema: Schema | None = None, strict: bool = True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
 # Arabic diacritics (fathatan .. sukun, superscript alef) and tatweel: removed before the
 # model sees the text, because CAMeLBERT was pre-trained without them.
@@ -68,3 +69,73 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int] | None:
 def strip_diacritics(text: str) -> str:
     """The text as CAMeLBERT saw it in pre-training: no diacritics, no tatweel."""
     return DIACRITICS_RE.sub("", text)
+
+
+# --------------------------------------------------------------------------- text that is not text
+
+# A code point in U+D800..U+DFFF inside a Python string is always a lone surrogate: a JSON
+# "\ud800" escape without its partner (json.loads joins real pairs into one character), or an
+# undecodable byte kept by the surrogateescape error handler. It cannot be written as UTF-8,
+# and tokenizers refuse it.
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# Control bytes that UTF-8 text never holds (tab, LF and CR are text); in UTF-16 without a BOM
+# they are the high byte of almost every character (0x00 for ASCII and Latin, 0x06 for Arabic).
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in (0x09, 0x0A, 0x0D))
+SNIFF_BYTES = 65536
+
+
+def lone_surrogate(s: str) -> int:
+    """The offset of the first lone surrogate in ``s``, or -1."""
+    m = _LONE_SURROGATE_RE.search(s)
+    return m.start() if m else -1
+
+
+def surrogate_message(s: str, i: int) -> str:
+    """Why a lone surrogate at ``s[i]`` is refused, for one error line."""
+    cp = ord(s[i])
+    return (f"a lone surrogate U+{cp:04X} at offset {i}: half of a UTF-16 pair, not a character "
+            f"(a \"\\u{cp:04x}\" escape without its other half); fix or remove it in the source")
+
+
+def nul_message(s: str) -> str:
+    """What a text with NUL characters is told (a warning: it is kept, offsets unchanged)."""
+    return (f"{s.count(chr(0))} NUL character(s) (U+0000), the first at offset {s.index(chr(0))}: "
+            "not text (binary data or UTF-16 read as UTF-8?); kept as it is, offsets unchanged")
+
+
+def utf16_without_bom(head: bytes) -> str | None:
+    """``"LE"`` or ``"BE"`` when ``head`` (a file's first bytes) reads as UTF-16 without a BOM, else ``None``.
+
+    Read as UTF-8, such a file is valid and full of ``\\x00``: Arabic letters are 0x06 and
+    ASCII 0x00 in the high byte, so control bytes fill every other position. Real UTF-8 text
+    never holds them; a file with a BOM (UTF-8 or UTF-16) is left to the decoder.
+    """
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    n = len(head) // 2
+    if n == 0:
+        return None
+    even, odd = head[0 : 2 * n : 2], head[1 : 2 * n : 2]
+    c_even = n - len(even.translate(None, _CONTROL_BYTES))
+    c_odd = n - len(odd.translate(None, _CONTROL_BYTES))
+    if c_odd * 2 >= n and c_odd >= 4 * c_even:
+        return "LE"
+    if c_even * 2 >= n and c_even >= 4 * c_odd:
+        return "BE"
+    return None
+
+
+def utf16_message(order: str) -> str:
+    """The one line for a file that looks like UTF-16 without a BOM (``order``: ``LE`` or ``BE``)."""
+    endian = "little-endian" if order == "LE" else "big-endian"
+    return (f"looks like UTF-16 ({endian}) without a byte-order mark, not UTF-8 (a control byte at every other "
+            f"position); save it as UTF-8, e.g. iconv -f UTF-16{order} -t UTF-8")
+
+
+def sniff_utf16(path: str | Path) -> str | None:
+    """:func:`utf16_without_bom` of the file's first bytes; ``None`` for a file that cannot be opened."""
+    try:
+        with open(path, "rb") as fh:
+            return utf16_without_bom(fh.read(SNIFF_BYTES))
+    except OSError:
+        return None

@@ -25,6 +25,7 @@ from pathlib import Path
 from train.atomic import atomic_write_text
 from train.corpus.document import Document
 from train.corpus.schema import Schema
+from train.corpus.text import utf16_message, utf16_without_bom
 from train.formats.common import AmbiguousOffsets, ImportReport, SpanCollector, resolve_offsets
 
 NAME = "brat"
@@ -35,8 +36,13 @@ _SAFE = re.compile(r"[^\w.\-]+")
 
 
 def _read_text(p: Path, report: ImportReport) -> str | None:
+    raw = p.read_bytes()
+    order = utf16_without_bom(raw[:65536])
+    if order:
+        report.error(None, "", f"{p.name}: {utf16_message(order)}")
+        return None
     try:
-        return p.read_bytes().decode("utf-8")  # bytes, so \r\n stays two characters as brat counts
+        return raw.decode("utf-8")  # bytes, so \r\n stays two characters as brat counts
     except UnicodeDecodeError as exc:
         report.error(None, "", f"{p.name}: not valid UTF-8 at byte offset {exc.start}")
         return None

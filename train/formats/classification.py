@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from train.corpus.document import Document, SentenceLabel, validate_document
+from train.corpus.document import Document, SentenceLabel, has_lone_surrogate, validate_document
 from train.corpus.schema import Schema
 from train.corpus.sentences import split_sentences
 from train.formats.common import ImportReport, map_label, read_json_lines, unique_id
@@ -193,7 +193,7 @@ def labelstudio_from_tasks(tasks: list[Any], report: ImportReport, *, schema: Sc
     docs: list[Document] = []
     seen: set[str] = set()
     for k, task in enumerate(tasks, start=1):
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+        if not isinstance(task, dict) or not isinstance(task.get("data"), dict) or has_lone_surrogate(task):
             continue  # reported by the labelstudio reader
         text = labelstudio._task_text(task, ImportReport(str(path)), k)
         key = "annotations" if "annotations" in task else "completions"

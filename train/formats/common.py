@@ -379,9 +379,15 @@ def read_json(path: str | Path, report: ImportReport) -> Any:
     """A whole JSON file, or ``None`` with an error in ``report``."""
     import json
 
+    from train.corpus.text import sniff_utf16, utf16_message
+
     p = Path(path)
     if not p.is_file():
         report.error(None, "", "file not found")
+        return None
+    order = sniff_utf16(p)
+    if order:
+        report.error(None, "", utf16_message(order))
         return None
     try:
         return json.loads(p.read_bytes().decode("utf-8-sig"))

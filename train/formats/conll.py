@@ -48,7 +48,7 @@ from train.corpus.document import (
 )
 from train.corpus.iob import chunks, parse_tag
 from train.corpus.schema import Schema
-from train.corpus.text import is_word_char, word_spans
+from train.corpus.text import is_word_char, utf16_message, utf16_without_bom, word_spans
 from train.formats.common import ImportReport
 
 NAME = "conll"
@@ -112,6 +112,9 @@ def read_conll(
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise CorpusError([Problem(file, None, "", "file not found")]) from None
+    order = utf16_without_bom(raw[:65536])
+    if order:
+        raise CorpusError([Problem(file, None, "", utf16_message(order))])
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from train.corpus.document import Document, Problem, SentenceLabel
 from train.corpus.schema import Schema
+from train.corpus.text import sniff_utf16, utf16_message
 from train.formats.common import ImportReport, map_label
 
 NAME = "gsr"
@@ -95,6 +96,10 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     docs: dict[str, dict[int, _Sentence]] = {}
     stats: Counter = Counter()
     for f in files:
+        order = sniff_utf16(f)
+        if order:
+            report.problems.append(Problem(str(f), None, "", utf16_message(order)))
+            continue
         try:
             with open(f, encoding="utf-8-sig", newline="") as fh:
                 reader = csv.DictReader(fh)

@@ -48,7 +48,7 @@ from typing import Any
 
 from train.corpus.document import Arg, Document, Problem, SentenceLabel, Span, validate_document
 from train.corpus.schema import Schema
-from train.corpus.text import is_word_char, strip_diacritics
+from train.corpus.text import is_word_char, sniff_utf16, strip_diacritics, utf16_message
 from train.formats.common import ImportReport, map_label
 from train.formats.gsr import _SENTENCE_ID, count_skips, gsr_files, join_sentences
 
@@ -154,6 +154,10 @@ def read(path: str | Path, *, schema: Schema, label_map: Mapping[str, str | None
     docs: dict[str, dict[int, _Sentence]] = {}
     stats: Counter = Counter()
     for f in files:
+        order = sniff_utf16(f)
+        if order:
+            report.problems.append(Problem(str(f), None, "", utf16_message(order)))
+            continue
         try:
             records = json.loads(f.read_bytes().decode("utf-8-sig"))
         except UnicodeDecodeError as exc:

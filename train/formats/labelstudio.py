@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from train.atomic import atomic_write_text
-from train.corpus.document import Document
+from train.corpus.document import Document, not_text_problems
 from train.corpus.schema import Schema
 from train.formats.common import ImportReport, SpanCollector, read_json, unique_id
 
@@ -101,6 +101,10 @@ def from_tasks(tasks: list[Any], report: ImportReport, *, schema: Schema, label_
     for k, task in enumerate(tasks, start=1):
         if not isinstance(task, dict):
             report.error(k, "", f"task {k}: expected an object, got {type(task).__name__}")
+            continue
+        found = not_text_problems(task, report.file, k)
+        report.problems += found
+        if any(p.level == "error" for p in found):
             continue
         text = _task_text(task, report, k)
         if text is None:
