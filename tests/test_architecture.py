@@ -23,10 +23,13 @@ ALLOWED: dict[str, set[str]] = {
     "inference": {"corpus", "features", "formats"},
     "training": {"corpus", "formats", "features", "evaluation", "inference", "publishing"},
     "publishing": {"corpus", "features", "evaluation", "inference"},
+    # event data from records (scripts/events.py): inference-side, never training
+    "eventdata": {"corpus", "inference"},
     # the benchmark runs the programs (make_tiny_model, train) as a user does, by their main()
-    "benchmark": {"corpus", "formats", "features", "evaluation", "inference", "training", "publishing", "commands"},
+    "benchmark": {"corpus", "formats", "features", "evaluation", "inference", "training", "publishing", "commands",
+                  "eventdata"},
     "commands": {"corpus", "formats", "features", "evaluation", "inference", "training", "publishing", "benchmark",
-                 "labelstudio"},
+                 "labelstudio", "eventdata"},
     # the model backend serves published models and runs training as a separate program (a process)
     "labelstudio": {"corpus", "formats", "features", "inference"},
 }
