@@ -46,13 +46,18 @@ def test_bench_quick_writes_the_figures(tmp_path):
     assert by["predictor_bf16"]["bf16_forward_limit_ratio"] > 0 and "forward limits measured in turns" in proc.stdout
     # the whole pipeline (three models), fp32 and the precision auto chose
     whole = {r["name"]: r for r in data["whole_pipeline"]}
-    assert list(whole) == ["pipeline3_fp32", "pipeline3_auto"]
+    assert list(whole) == ["pipeline3_fp32", "pipeline3_int8", "pipeline3_auto"]
     for r in whole.values():
         for key in ("docs_per_s", "tokens_per_s", "peak_mb", "seconds"):
             assert isinstance(r[key], (int, float)) and r[key] > 0, (r["name"], key)
     assert whole["pipeline3_fp32"]["precision"] == "fp32"
-    assert whole["pipeline3_auto"]["precision"] in ("fp32", "bf16", "fp16")
-    assert "| pipeline3_fp32 |" in proc.stdout and "| pipeline3_auto |" in proc.stdout
+    assert whole["pipeline3_auto"]["precision"] in ("int8", "bf16", "fp16")  # the graphs are there: never fp32
+    assert whole["pipeline3_int8"]["precision"] == "int8"
+    # word labels against the fp32 three-model path, over the three models' outputs
+    assert whole["pipeline3_fp32"]["agreement_words"] == 1.0
+    assert all(0.5 <= r["agreement_words"] <= 1.0 for r in whole.values())
+    assert "profile" in whole["pipeline3_auto"] and whole["pipeline3_auto"]["profile"]["forward"] > 0
+    assert "| pipeline3_fp32 |" in proc.stdout and "| pipeline3_int8 |" in proc.stdout and "| pipeline3_auto |" in proc.stdout
     # one profiled pass: each part's share of the time; the forward pass is found, the parts add up to the whole
     prof = whole["pipeline3_fp32"]["profile"]
     parts = ("forward", "tagger_tokenisation", "classifier_windows", "sentence_splitting", "event_records", "other")

@@ -9,6 +9,7 @@ its config, so that the predictor runs exactly the path it runs on published mod
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from train.benchmark.profile import profile_shares
 from train.features.windows import CONFIG_KEY
 from train.inference.predictor import InputDocument, Predictor
 
-PIPELINE_PRECISIONS = {"pipeline3_fp32": "fp32", "pipeline3_auto": "auto"}
+PIPELINE_PRECISIONS = {"pipeline3_fp32": "fp32", "pipeline3_int8": "int8", "pipeline3_auto": "auto"}
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
@@ -67,38 +68,81 @@ def build_pipeline_models(ner_dir: Path, work: Path, texts: Sequence[str], seed:
     return dirs
 
 
+def word_labels(rec: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Per word of a record: its entity label, its trigger label and its sentence's event types, the
+    three models' outputs as one word sees them (``O`` / empty where none)."""
+    text = rec["text"]
+    ents = [(e["start"], e["end"], e["label"]) for e in rec["entities"]]
+    trigs = [(t["start"], t["end"], t["label"]) for s in rec["sentences"] for t in s.get("triggers", ())]
+    sents = [(s["start"], s["end"], ",".join(sorted(t["label"] for t in s.get("event_types", ())))) for s in rec["sentences"]]
+
+    def covering(spans: list[tuple[int, int, str]], a: int, b: int, none: str) -> str:
+        return next((lab for x, y, lab in spans if x <= a and b <= y), none)
+
+    return [(covering(ents, m.start(), m.end(), "O"), covering(trigs, m.start(), m.end(), "O"),
+             covering(sents, m.start(), m.end(), "")) for m in re.finditer(r"\w+", text)]
+
+
+def agreement_words(ref: Sequence[dict[str, Any]], got: Sequence[dict[str, Any]]) -> float:
+    """Share of word labels equal to the reference run's, pooled over the three models' outputs."""
+    same = total = 0
+    for a, b in zip(ref, got, strict=True):
+        for x, y in zip(word_labels(a), word_labels(b), strict=True):
+            same += sum(p == q for p, q in zip(x, y))
+            total += len(x)
+    return same / total if total else 1.0
+
+
+def export_graphs(dirs: dict[str, Path]) -> None:
+    """The fp32 and int8 ONNX graphs of each bench model, as publish.py ships them."""
+    from train.publishing.onnx_export import ensure_onnx
+
+    for d in dirs.values():
+        ensure_onnx(str(d))
+
+
 def pipeline_rows(dirs: dict[str, Path], docs: Sequence[tuple[str, str]], ntok: int) -> list[dict[str, Any]]:
     """One row per :data:`PIPELINE_PRECISIONS`: the three-model predictor over the bench documents.
 
     ``tokens_per_s`` counts the bench sentences' sub-word tokens once (as the other rows do),
-    although each of the three models reads them.
+    although each of the three models reads them. ``agreement_words``: each row's word labels
+    against the fp32 row's (:func:`agreement_words`). The fp32 and auto rows are profiled once
+    each (only the shares count: the profiler slows the run).
     """
+    export_graphs(dirs)
     inputs = [InputDocument(i, t) for i, t in docs]
     rows = []
+    reference: list[dict[str, Any]] = []
     for name, precision in PIPELINE_PRECISIONS.items():
         pred = Predictor.from_pretrained(ner=str(dirs["ner"]), events=str(dirs["events"]), triggers=str(dirs["triggers"]),
                                          backend="torch", batch_size=32, precision=precision)
         list(pred.predict([InputDocument("warm", docs[0][1][:400])]))
+        records: list[dict[str, Any]] = []
 
-        def go(pred: Predictor = pred) -> tuple[int, int, int]:
+        def go(pred: Predictor = pred, records: list[dict[str, Any]] = records) -> tuple[int, int, int]:
+            records.clear()
             ents = events = types = 0
             for rec in pred.predict(inputs):
+                records.append(rec)
                 ents += len(rec["entities"])
                 events += len(rec["events"])
                 types += sum(len(s.get("event_types", ())) for s in rec["sentences"])
             return ents, types, events
 
         (ents, types, events), secs, peak = timed(go)
+        if not reference:
+            reference = list(records)
         rows.append({"name": name, "precision_asked": precision, "precision": pred.precision,
                      "precision_reason": pred.precision_reason, "docs_per_s": len(docs) / secs,
                      "tokens_per_s": ntok / secs, "seconds": secs, "peak_mb": peak, "entities": ents,
-                     "sentence_event_types": types, "events": events})
-        print(f"{name}: {len(docs) / secs:.2f} docs/s, {ntok / secs:.0f} tokens/s, precision {pred.precision}",
-              file=sys.stderr, flush=True)
-        if name == "pipeline3_fp32":  # one profiled pass (slower under the profiler; only the shares count)
+                     "sentence_event_types": types, "events": events,
+                     "agreement_words": agreement_words(reference, records)})
+        print(f"{name}: {len(docs) / secs:.2f} docs/s, {ntok / secs:.0f} tokens/s, precision {pred.precision}, "
+              f"agreement_words {rows[-1]['agreement_words']:.4f}", file=sys.stderr, flush=True)
+        if name in ("pipeline3_fp32", "pipeline3_auto"):
             rows[-1]["profile"] = profile_shares(go)
-            print("profile: " + ", ".join(f"{k} {v:.0%}" for k, v in rows[-1]["profile"].items() if k != "profiled_seconds"),
-                  file=sys.stderr, flush=True)
+            print(f"profile ({name}): " + ", ".join(f"{k} {v:.0%}" for k, v in rows[-1]["profile"].items()
+                                                     if k != "profiled_seconds"), file=sys.stderr, flush=True)
         del pred
     fp32 = rows[0]["docs_per_s"]
     for r in rows:

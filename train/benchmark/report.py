@@ -56,12 +56,15 @@ def table(result: dict[str, Any]) -> str:
 
 
 def new_rows_table(result: dict[str, Any]) -> str:
-    """The whole pipeline (three models, fp32 and auto) and the predict.py memory row."""
-    lines = ["| whole pipeline (entities, event types, triggers) | precision | docs/s | tokens/s | × fp32 | peak MiB | seconds |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    """The whole pipeline (three models: fp32, int8 and auto) and the predict.py memory row."""
+    lines = ["| whole pipeline (entities, event types, triggers) | precision | docs/s | tokens/s | × fp32 | agreement_words "
+             "| not forward | peak MiB | seconds |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in result["whole_pipeline"]:
+        prof = r.get("profile")
+        other = f"{1 - prof['forward']:.1%}" if prof else "—"
         lines.append(f"| {r['name']} | {r['precision']} ({r['precision_reason']}) | {r['docs_per_s']:.3f} | "
-                     f"{r['tokens_per_s']:.0f} | {r['x_fp32']:.2f} | {r['peak_mb']:.0f} | {r['seconds']:.1f} |")
+                     f"{r['tokens_per_s']:.0f} | {r['x_fp32']:.2f} | {r.get('agreement_words', 1.0):.4f} | {other} | "
+                     f"{r['peak_mb']:.0f} | {r['seconds']:.1f} |")
     m = result["memory"]
     lines.append("")
     lines.append(f"| predict.py peak RSS ({m['model']}) | documents | peak MiB | docs/s | seconds |")
