@@ -44,7 +44,7 @@ def label_agreement(model_dir: Path, texts: Sequence[str], batch_size: int = 32)
     order = sorted(range(len(enc)), key=lambda i: len(enc[i]))
     backends = {"torch": TorchBackend(model, "cpu"), "onnx_fp32": OnnxBackend(model_dir / FP32_NAME, model.config),
                 "onnx_int8": OnnxBackend(model_dir / INT8_NAME, model.config),
-                "torch_bf16": TorchBackend(load(), "cpu", "bf16")}  # its own copy: .to(bf16) casts in place
+                "torch_bf16": TorchBackend(load(), "cpu", "bf16")}  # its own copy, as predict.py loads it
     labels: dict[str, list[np.ndarray]] = {k: [] for k in backends}
     seconds = {k: 0.0 for k in backends}
     for b in range(0, len(order), batch_size):

@@ -418,8 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--backend", choices=backend_names(), default="torch", help="inference backend (default: torch)")
     ap.add_argument("--precision", default=None, metavar="|".join(PRECISIONS),
                     help="fp32 (default with --backend torch; other backends run their own graph); bf16/fp16: the torch model cast; int8: the exported ONNX int8 graph; "
-                         "auto: the fastest this hardware supports (bf16 on CPUs with AMX/AVX512-BF16 and on "
-                         "GPUs with bf16, fp16 on other GPUs, else fp32)")
+                         "auto: the fastest path that keeps the labels (bf16 on CPUs with AMX and on GPUs with bf16, fp16 on "
+                         "other GPUs, else int8 where every model has an ONNX int8 graph, else fp32)")
     ap.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: the GPU when there is one)")
     ap.add_argument("--batch-size", type=int, default=32, help="sentences or windows per forward pass")
     ap.add_argument("--threads", type=int, help="CPU threads for PyTorch (default: PyTorch's own choice)")
