@@ -56,6 +56,7 @@ def test_bench_quick_writes_the_figures(tmp_path):
     # word labels against the fp32 three-model path, over the three models' outputs
     assert whole["pipeline3_fp32"]["agreement_words"] == 1.0
     assert all(0.5 <= r["agreement_words"] <= 1.0 for r in whole.values())
+    assert set(whole["pipeline3_int8"]["agreement_words_by_output"]) == {"entities", "triggers", "event_types"}
     assert "profile" in whole["pipeline3_auto"] and whole["pipeline3_auto"]["profile"]["forward"] > 0
     assert "| pipeline3_fp32 |" in proc.stdout and "| pipeline3_int8 |" in proc.stdout and "| pipeline3_auto |" in proc.stdout
     # one profiled pass: each part's share of the time; the forward pass is found, the parts add up to the whole

@@ -79,6 +79,31 @@ def shape_head(model: Any, tok: Any, texts: Sequence[str], seed: int, sample: in
     model.classifier.bias.data.copy_(b.float())
 
 
+def shape_classifier_head(model: Any, tok: Any, texts: Sequence[str], seed: int, positive_share: float = 0.1,
+                          sample: int = 96) -> None:
+    """The sentence classifier's random head made to decide as a trained one does: logits a few
+    units apart along the pooled output's principal directions, each type over its threshold
+    (logit 0, probability 0.5) for about ``positive_share`` of sentences. A random head leaves every
+    probability next to 0.5, so half the types flip on any rounding: no published model decides so."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    picks = [texts[i] for i in rng.choice(len(texts), size=min(sample, len(texts)), replace=False)]
+    with torch.inference_mode():
+        pooled = torch.cat([model.bert(**tok(t, return_tensors="pt", truncation=True, max_length=128)).pooler_output
+                            for t in picks]).double()
+    mean = pooled.mean(0)
+    _, _, v = torch.linalg.svd(pooled - mean, full_matrices=False)
+    k = min(16, v.shape[0])
+    w = torch.from_numpy(rng.standard_normal((model.config.num_labels, k))).double() @ v[:k]
+    z = (pooled - mean) @ w.T
+    w = w * (3.0 / z.std(0, keepdim=True).T.clamp_min(1e-9))
+    z = (pooled - mean) @ w.T
+    b = -(w @ mean) - torch.quantile(z, 1 - positive_share, dim=0)
+    model.classifier.weight.data.copy_(w.float())
+    model.classifier.bias.data.copy_(b.float())
+
+
 def dense_macs_per_token(config: Any) -> int:
     """Weight multiply-adds per token in the encoder (≈85 M for BERT-base)."""
     h, i, n = config.hidden_size, config.intermediate_size, config.num_hidden_layers
