@@ -96,7 +96,7 @@ def test_bf16_word_labels_agree_with_fp32(tagger):
     texts = _seed_texts()
     fp32 = TokenTagger(str(tagger), device="cpu")
     bf16 = TokenTagger(str(tagger), device="cpu", precision="bf16")
-    assert bf16.backend.dtype == torch.bfloat16 and fp32.backend.dtype is None  # bf16 matrix products under autocast
+    assert bf16.backend.model.dtype == torch.bfloat16 and fp32.backend.model.dtype == torch.float32
     ref, got = _word_tags(fp32, texts), _word_tags(bf16, texts)
     assert len(ref) == len(got) > 500
     assert len(set(ref)) >= 4, "the tagger must vary its labels for agreement to mean anything"

@@ -162,29 +162,28 @@ def default_device() -> str:
 class TorchBackend:
     """PyTorch forward pass under ``inference_mode``, on the GPU when there is one.
 
-    ``precision`` ``bf16`` or ``fp16`` runs the forward pass under ``torch.autocast``: the matrix
-    products in that type, on the native matrix units where the hardware has them (AMX, tensor
-    cores), while layer norms, softmax and the residual stream stay in fp32. Casting the whole
-    model instead was as fast on an AMX CPU but flipped twice as many labels against fp32 (the
-    residual stream rounded to bf16 at every layer; docs/benchmarks.md). Logits always come back
-    as float32.
+    ``precision`` ``bf16`` or ``fp16`` casts the weights (half the memory traffic, native
+    matrix units where the hardware has them); logits always come back as float32, so the
+    softmax and decoding after it stay in full precision. ``torch.autocast`` instead (fp32
+    residual stream) flipped fewer labels but re-casts every weight at each call under
+    ``inference_mode``: several times slower over the pipeline's many small batches
+    (docs/benchmarks.md).
     """
 
     def __init__(self, model: Any, device: str | None = None, precision: str = "fp32"):
         import torch
 
         self.device = device or default_device()
-        self.dtype = torch_dtype(precision)
-        self.precision = precision if self.dtype is not None else "fp32"
-        self.model = model.to(self.device).eval()
+        dtype = torch_dtype(precision)
+        self.precision = precision if dtype is not None else "fp32"
+        self.model = (model.to(self.device, dtype=dtype) if dtype is not None else model.to(self.device)).eval()
         self.config = model.config
         self.input_names = model_input_names(model)
         self._torch = torch
 
     def __call__(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         torch = self._torch
-        kind = self.device.split(":", 1)[0]
-        with torch.inference_mode(), torch.autocast(kind, dtype=self.dtype, enabled=self.dtype is not None):
+        with torch.inference_mode():
             batch = {k: torch.as_tensor(features[k], device=self.device) for k in self.input_names if k in features}
             logits = self.model(**batch).logits
             return logits.float().cpu().numpy()
