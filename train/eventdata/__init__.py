@@ -9,6 +9,7 @@ Inference-side (it reads records and the corpus model; it never imports training
 - :mod:`.dates`      publication date, and each event's date with its precision
 - :mod:`.places`     each event's location
 - :mod:`.table`      one row per event report, from a prediction record or an annotated document
-
+- :mod:`.merge`      reports of the same event share one id (external sort: bounded memory)
+- :mod:`.report`     the self-contained HTML report (plotly, inlined)
 
 """

@@ -1,0 +1,14 @@
+#!/usr/bin/env python
+"""``python scripts/events.py ...`` is the ``arabic-ie-events`` command: :mod:`train.commands.events`."""
+
+import sys
+from pathlib import Path
+
+# Run as a file, scripts/ is first on sys.path, where scripts/train.py would shadow the `train` package.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
+from train.commands.events import cli  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(cli())
