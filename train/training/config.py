@@ -46,6 +46,27 @@ POS_WEIGHT_MODES = ("none", "balanced", "sqrt")
 THRESHOLD_STRATEGIES = ("global", "per_type")
 
 
+# ``learning_rate: auto``: the fine-tuning rate by the encoder's hidden size (first row that fits).
+# Base-size BERTs (768, CAMeLBERT) fine-tune at 2e-5..5e-5 (Devlin et al. 2019); small BERTs want
+# ten times more (Turc et al. 2019 searched 1e-4..5e-4 for BERT-Tiny to -Medium). On the GSR dev
+# split, arabic-bert-tiny-news (hidden 128) at 3e-5 learns nothing in 4 epochs (ASSAULT F1 17.0,
+# say-yes); at 3e-4 it does (docs/benchmarks.md, events section).
+AUTO_LEARNING_RATES: tuple[tuple[int, float], ...] = ((256, 3e-4), (512, 1e-4), (768, 3e-5), (1 << 30, 2e-5))
+AUTO = "auto"
+
+
+def auto_learning_rate(hidden_size: int) -> float:
+    """The ``learning_rate: auto`` value for an encoder of ``hidden_size``."""
+    return next(lr for limit, lr in AUTO_LEARNING_RATES if hidden_size <= limit)
+
+
+def resolve_learning_rate(training_args: Any, model_config: Any) -> None:
+    """Replace the placeholder of ``learning_rate: auto`` with the rate for the loaded model's size."""
+    if getattr(training_args, "learning_rate_auto", False):
+        hidden = getattr(model_config, "hidden_size", None) or getattr(model_config, "dim", None) or 768
+        training_args.learning_rate = auto_learning_rate(int(hidden))
+
+
 class ConfigError(ValueError):
     """A configuration that cannot run; the message names the key."""
 
@@ -423,6 +444,10 @@ def parse_config(
         values.update(config if isinstance(config, dict) else load_yaml_config(config))
     if overrides:
         values.update(overrides if isinstance(overrides, dict) else parse_overrides(overrides))
+    # learning_rate: auto is resolved once the base model's size is known (resolve_learning_rate).
+    lr_auto = str(values.get("learning_rate", "")).strip().lower() == AUTO
+    if lr_auto:
+        values["learning_rate"] = auto_learning_rate(768)
     unknown = sorted(set(values) - known_keys())
     if unknown:
         raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
@@ -440,6 +465,7 @@ def parse_config(
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"invalid configuration: {exc}") from None
     model_args, data_args, training_args = parsed[0], parsed[1], parsed[2]
+    training_args.learning_rate_auto = lr_auto
     # Further classes (EventArguments, for task: events) ride along by class name.
     data_args.extra_args = {type(p).__name__: p for p in parsed[3:]}
     check_arguments(model_args, data_args)

@@ -243,6 +243,7 @@ def run_mlm_from_args(model_args, data_args, training_args, explicit_keys: set[s
     """Continue MLM pretraining of the base model on unlabelled text; save a base model."""
     from transformers import AutoModelForMaskedLM, Trainer, set_seed
 
+    from train.training.config import resolve_learning_rate
     from train.training.modeling import load_base_tokenizer, resolve_base_model, weights_kwargs
 
     t0 = time.time()
@@ -279,6 +280,7 @@ def run_mlm_from_args(model_args, data_args, training_args, explicit_keys: set[s
     set_seed(args.seed)
     base = resolve_base_model(model_args)
     model = AutoModelForMaskedLM.from_pretrained(base.name, **weights_kwargs(base))
+    resolve_learning_rate(args, model.config)  # learning_rate: auto, by the encoder's hidden size
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
     train_ex = make_examples(tokenizer, docs, max_len)
     collator = WholeWordMaskCollator(tokenizer, probability, seed=args.seed)

@@ -315,9 +315,11 @@ def masked_bce(logits: torch.Tensor, targets: torch.Tensor, pos_weight: torch.Te
 
 
 def _metrics_fn(labels: Sequence[str], untrained: Sequence[str], threshold: float) -> Callable[[Any], dict[str, float]]:
-    """``compute_metrics``: figures at the default threshold, and micro F1 at the best global one.
+    """``compute_metrics``: figures at the default threshold, micro F1 at the best global threshold
+    and macro F1 at the best per-type thresholds.
 
-    The best checkpoint is chosen by the latter (``best_micro_f1``), because the saved model
+    The best checkpoint is chosen by the tuned figure of the run's ``threshold_strategy``
+    (``best_macro_f1`` for per_type, ``best_micro_f1`` for global), because the saved model
     is used with tuned thresholds; at a fixed 0.5 an early, under-confident model scores 0
     for many epochs and early stopping would end training before it learns.
     """
@@ -334,7 +336,10 @@ def _metrics_fn(labels: Sequence[str], untrained: Sequence[str], threshold: floa
         m = multilabel_metrics(gsets, predict_label_sets(probs, labels, th), labels, judged)
         best = tune_thresholds(probs, raw, labels, "global", untrained, threshold)
         bm = multilabel_metrics(gsets, predict_label_sets(probs, labels, best), labels, judged)
+        per = tune_thresholds(probs, raw, labels, "per_type", untrained, threshold)
+        pm = multilabel_metrics(gsets, predict_label_sets(probs, labels, per), labels, judged)
         return {
+            "best_macro_f1": pm["macro"]["f1"],
             "micro_f1": m["micro"]["f1"],
             "macro_f1": m["macro"]["f1"],
             "subset_accuracy": m["subset_accuracy"],
@@ -375,11 +380,12 @@ def train_sentence_classifier(
     ``max_seq_length``); ``training_args`` a ``TrainingArguments`` whose ``output_dir`` is
     replaced: work happens in ``<output_dir>.partial/``, renamed to ``output_dir`` on success;
     with ``resume`` training continues from the last checkpoint there. The best checkpoint
-    is chosen by dev micro F1 at the best global threshold. Without dev data there is no
+    is chosen by dev macro F1 at per-type thresholds (micro F1 at a global one with ``global``). Without dev data there is no
     early stopping, and thresholds are tuned on the training sentences (the report says so).
     """
     from transformers import EarlyStoppingCallback, set_seed
 
+    from train.training.config import resolve_learning_rate
     from train.training.modeling import (
         load_base_tokenizer,
         refused_pickle,
@@ -416,6 +422,7 @@ def train_sentence_classifier(
     dev_feats = encode_examples(dev, tokenizer, labels, max_len, **win) if dev else None
 
     args = deepcopy(training_args)
+    resolve_learning_rate(args, model.config)  # learning_rate: auto, by the encoder's hidden size
     args.output_dir = str(part)
     args.remove_unused_columns = False  # the features are windows, collated by WindowCollator
     callbacks: list[Any] = [csv_log_callback()(part / "logs.csv")]
@@ -424,7 +431,10 @@ def train_sentence_classifier(
             args.eval_strategy = "epoch"
             args.save_strategy = "epoch"
         args.load_best_model_at_end = True
-        args.metric_for_best_model = "eval_best_micro_f1"
+        # The saved model decides with tuned thresholds: pick the checkpoint on the figure it will be
+        # used at. Per type, that is macro F1 at per-type thresholds, so a rare type counts as much as
+        # a frequent one (with micro F1, ASSAULT chose the epoch and PROTEST was never looked at).
+        args.metric_for_best_model = "eval_best_macro_f1" if ea.threshold_strategy == "per_type" else "eval_best_micro_f1"
         args.greater_is_better = True
         if early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=early_stopping_patience))
@@ -480,6 +490,7 @@ def train_sentence_classifier(
         "base_model": model_args.model_name_or_path,
         **base_model_record(base),
         "event_arguments": asdict(ea),
+        "learning_rate": args.learning_rate,
         "train_runtime_s": round(float(train_result.metrics.get("train_runtime", 0.0)), 2),
         "total_runtime_s": round(time.time() - t0, 2),
         "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
@@ -527,6 +538,7 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
         docs = load_docs(data_args, path, labels, limit)
         for d in docs:  # a config's `labels` may name a subset of the schema's types
             d.events = [_Span(s.start, s.end, s.label) for s in d.events if s.label in keep]
+            d.sentence_labels = [j for j in d.sentence_labels if j.label in keep]  # GSR judgements of other types
         return docs
 
     def examples(docs: Sequence[Any] | None, sample: bool) -> list[SentenceExample]:

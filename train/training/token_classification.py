@@ -252,6 +252,7 @@ def run_token_task(
     """
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
 
+    from train.training.config import resolve_learning_rate
     from train.training.modeling import load_base_tokenizer, load_token_model, resolve_base_model
 
     t0 = time.time()
@@ -275,6 +276,7 @@ def run_token_task(
     tokenizer = load_base_tokenizer(model_args)
     set_seed(args.seed)
     model = load_token_model(model_args, task.tags)
+    resolve_learning_rate(args, model.config)  # learning_rate: auto, by the encoder's hidden size
     model.config.iob2_decoding = model_args.decoding  # saved with the model: the predictor decodes the same way
     max_len = min(model_args.max_seq_length, getattr(model.config, "max_position_embeddings", 512) or 512)
 
