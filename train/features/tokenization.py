@@ -129,7 +129,8 @@ def load_tokenizer(name_or_path: str | Path, allow_lossy: bool = False, **kwargs
     return prepare_tokenizer(tok, allow_lossy=allow_lossy)
 
 
-def _wordpiece_vocab(words: Counter[str], vocab_size: int, min_frequency: int, specials: list[str]) -> list[str]:
+def _wordpiece_vocab(words: Counter[str], vocab_size: int, min_frequency: int, specials: list[str],
+                     alphabet: Iterable[str] = ()) -> list[str]:
     """WordPiece (BPE-style) merges over word counts, with every tie broken by token string.
 
     The ``tokenizers`` trainer breaks ties in hash order, which differs from process to
@@ -139,11 +140,12 @@ def _wordpiece_vocab(words: Counter[str], vocab_size: int, min_frequency: int, s
     the same vocabulary.
     """
     names = sorted(words)
-    seqs = [[w[0], *("##" + c for c in w[1:])] for w in names]
+    cont: dict[str, str] = {}  # one "##c" string per character, shared by every word that holds it
+    seqs = [[w[0], *(cont.setdefault(c, "##" + c) for c in w[1:])] for w in names]
     freqs = [words[w] for w in names]
     vocab = list(specials)
     known = set(vocab)
-    for sym in sorted({s for seq in seqs for s in seq}):
+    for sym in sorted({s for seq in seqs for s in seq}.union(alphabet)):
         if sym not in known:
             vocab.append(sym)
             known.add(sym)
@@ -195,14 +197,28 @@ def _wordpiece_vocab(words: Counter[str], vocab_size: int, min_frequency: int, s
             c = counts.get(pair, 0)
             if c > 0 and pair != (a, b):
                 heapq.heappush(heap, (-c, *pair))
+            elif c <= 0:  # a pair no word holds any more: forgotten, so memory follows the live pairs
+                counts.pop(pair, None)
+                if not where.get(pair, True):
+                    del where[pair]
+        if len(heap) > 2 * len(counts) + 1024:  # mostly stale entries: rebuilt, so memory follows the live pairs
+            heap = [(-c, x, y) for (x, y), c in counts.items() if c > 0]
+            heapq.heapify(heap)
     return vocab
 
 
-def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency: int = 1) -> PreTrainedTokenizerFast:
+MAX_WORDS = 200_000  # distinct words the merges learn from: the most frequent (ties by string)
+
+
+def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency: int = 1,
+                    max_words: int = MAX_WORDS) -> PreTrainedTokenizerFast:
     """A BERT-style WordPiece tokenizer trained on ``texts`` with the project's normaliser.
 
     Deterministic: the same texts give the same vocabulary and ids in every process (see
     :func:`_wordpiece_vocab`), so the tiny test and demo models are the same on every build.
+    Streams: ``texts`` is read one item at a time into word counts, so a generator over a large
+    file is never held whole; the merges then learn from the ``max_words`` most frequent words,
+    so their memory (about 2 kB a word) stays bounded however much text there is.
     """
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.Sequence(
@@ -214,7 +230,11 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int = 4000, min_frequency:
     for text in texts:
         normalized = tok.normalizer.normalize_str(text)
         words.update(w for w, _ in tok.pre_tokenizer.pre_tokenize_str(normalized) if len(w) <= 100)
-    learned = _wordpiece_vocab(words, vocab_size, min_frequency, specials)[len(specials):]
+    alphabet: set[str] = set()
+    if len(words) > max_words:  # every character stays a token (none becomes [UNK]); rare words leave the merges
+        alphabet = {w[0] for w in words} | {"##" + c for w in words for c in w[1:]}
+        words = Counter(dict(heapq.nsmallest(max_words, words.items(), key=lambda kv: (-kv[1], kv[0]))))
+    learned = _wordpiece_vocab(words, vocab_size, min_frequency, specials, alphabet)[len(specials):]
     # Ids by token string, so the order is readable and stable.
     vocab = {t: i for i, t in enumerate(specials + sorted(learned, key=lambda t: (t.startswith("##"), len(t), t)))}
     tok.model = models.WordPiece(vocab=vocab, unk_token="[UNK]", continuing_subword_prefix="##", max_input_chars_per_word=100)
