@@ -37,3 +37,12 @@ def write_reports(out_dir: str | Path, metrics: Mapping[str, Any], report_md: st
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / METRICS_FILE, [json.dumps(metrics, ensure_ascii=False, indent=2, default=float) + "\n"])
     atomic_write_text(out / REPORT_FILE, [report_md])
+
+
+def describe_base_model(record: Mapping[str, Any]) -> str:
+    """One phrase naming the encoder behind a figure: ``NAME`` at revision R (commit C), or the local folder."""
+    name = record.get("base_model") or "an unrecorded base model"
+    if record.get("base_model_revision") or record.get("base_model_commit"):
+        commit = record.get("base_model_commit")
+        return f"`{name}` at revision `{record.get('base_model_revision')}`" + (f" (commit `{commit}`)" if commit else "")
+    return f"`{name}` (a local folder: no Hub revision)"

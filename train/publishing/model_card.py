@@ -19,9 +19,8 @@ from typing import Any
 import yaml
 
 from train.corpus.schema import Schema, load_schema
-from train.evaluation.reports import pct
+from train.evaluation.reports import describe_base_model, pct
 from train.features.windows import CONFIG_KEY
-from train.training.trainer_setup import describe_base_model
 
 # "train_fit": figures measured on the training data itself (a final model without dev data), not an evaluation.
 SKIP_KEYS = frozenset({"per_type", "per_label", "confusion", "support", "n", "std", "counts", "thresholds", "train_fit"})

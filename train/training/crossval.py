@@ -21,8 +21,8 @@ from typing import Any
 
 from train.atomic import atomic_write_text, replace_dir
 from train.corpus.document import Document
+from train.evaluation.reports import describe_base_model
 from train.training.rundir import end_run, is_main_process, start_run
-from train.training.trainer_setup import describe_base_model
 
 FIGURES = ("precision", "recall", "f1")
 

@@ -7,7 +7,6 @@ metrics, and the note on the cross-validation's final model.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +59,6 @@ def base_model_fields(model_args) -> dict[str, Any]:
     from train.training.modeling import resolve_base_model
 
     return {"base_model": model_args.model_name_or_path, **base_model_record(resolve_base_model(model_args))}
-
-
-def describe_base_model(record: Mapping[str, Any]) -> str:
-    """One phrase naming the encoder behind a figure: ``NAME`` at revision R (commit C), or the local folder."""
-    name = record.get("base_model") or "an unrecorded base model"
-    if record.get("base_model_revision") or record.get("base_model_commit"):
-        commit = record.get("base_model_commit")
-        return f"`{name}` at revision `{record.get('base_model_revision')}`" + (f" (commit `{commit}`)" if commit else "")
-    return f"`{name}` (a local folder: no Hub revision)"
 
 
 def final_model_note(training_args) -> str:
