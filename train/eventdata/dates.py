@@ -103,9 +103,8 @@ def resolve(expr: str, pub: dt.date | None) -> EventDate | None:
             if weekday is not None and delta == 0:
                 break  # اليوم الأربعاء: the weekday decides below
             return EventDate(pub + dt.timedelta(days=delta), "day", expr)
-    weekday = next((_WEEKDAYS[w] for w in words if w in _WEEKDAYS or ("ال" + w) in _WEEKDAYS), None)
-    if weekday is None:
-        weekday = next((_WEEKDAYS["ال" + w] for w in words if ("ال" + w) in _WEEKDAYS), None)
+    weekday = next((_WEEKDAYS.get(w, _WEEKDAYS.get("ال" + w)) for w in words
+                    if w in _WEEKDAYS or ("ال" + w) in _WEEKDAYS), None)  # الخميس, or خميس without the article
     if weekday is not None and not has_month and not has_year:
         if pub is None:
             return None
