@@ -297,6 +297,17 @@ def _case_train_set(mod, tmp, mp):
                                                                    f"runs {tmp / 'runs'}"]
 
 
+def _case_events(mod, tmp, mp):
+    (tmp / "pred.jsonl").write_text("{}\n", encoding="utf-8")
+    mp.setattr(mod, "read_records", _raiser(PermissionError(13, "Permission denied", str(tmp / "pred.jsonl"))))
+    return [str(tmp / "pred.jsonl"), "--out", str(tmp / "events.csv")], [f"{tmp / 'pred.jsonl'}: Permission denied"]
+
+
+def _case_bench_events(mod, tmp, mp):
+    mp.setattr(mod, "read_jsonl", _raiser(PermissionError(13, "Permission denied", str(tmp / "c.jsonl"))))
+    return ["--corpus", str(tmp / "c.jsonl")], [f"{tmp / 'c.jsonl'}: Permission denied"]
+
+
 def _case_bench(mod, tmp, mp):
     mp.setattr(mod, "load_documents", _raiser(PermissionError(13, "Permission denied", str(tmp / "news"))))
     return ["--news", str(tmp / "news"), "--threads", "1"], [f"{tmp / 'news'}: Permission denied", f"news {tmp / 'news'}"]
@@ -331,7 +342,8 @@ def _case_bench_loop(mod, tmp, mp):
 SCRIPTS = {"train": _case_train, "predict": _case_predict, "corpus": _case_corpus, "build_corpus": _case_build_corpus,
            "export_onnx": _case_export_onnx, "make_tiny_model": _case_make_tiny_model, "publish": _case_publish,
            "bench": _case_bench, "bench_gsr": _case_bench_gsr, "compare_run_ner": _case_compare_run_ner,
-           "labelstudio": _case_labelstudio, "bench_loop": _case_bench_loop, "train_set": _case_train_set}
+           "labelstudio": _case_labelstudio, "bench_loop": _case_bench_loop, "train_set": _case_train_set,
+           "events": _case_events, "bench_events": _case_bench_events}
 
 
 def test_every_script_is_covered():

@@ -34,7 +34,7 @@ def _training_losses(model_dir: Path, texts: list[str], device: str, precision: 
 
     torch.manual_seed(seed)
     tok = AutoTokenizer.from_pretrained(str(model_dir))
-    model = AutoModelForTokenClassification.from_pretrained(str(model_dir)).to(device).train()
+    model = AutoModelForTokenClassification.from_pretrained(str(model_dir), use_safetensors=True).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=5e-5)
     gen = torch.Generator().manual_seed(seed)
     batch = tok(texts[:16], truncation=True, max_length=128, padding=True, return_tensors="pt")
