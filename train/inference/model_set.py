@@ -14,11 +14,18 @@ from train.inference.backends import PredictorError
 TASKS = ("ner", "events", "triggers", "roles")
 
 
-def _on_hub(repo_id: str) -> bool:
-    """The repository exists: asked of the Hub, or of the local cache when offline."""
-    from huggingface_hub import constants, try_to_load_from_cache
+def _offline() -> bool:
+    """Whether the Hub may be asked; read once per lookup so the search and its error agree."""
+    from huggingface_hub import constants
 
-    if constants.HF_HUB_OFFLINE:
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def _on_hub(repo_id: str, offline: bool) -> bool:
+    """The repository exists: asked of the Hub, or of the local cache when offline."""
+    if offline:
+        from huggingface_hub import try_to_load_from_cache
+
         return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
@@ -42,15 +49,10 @@ def resolve_model_set(where: str) -> dict[str, str]:
         return found
     if folder.exists() or where.count("/") != 1 or where.startswith((".", "/")):
         raise PredictorError(f"--models {where}: neither a folder of task folders nor a Hub prefix ORG/NAME")
-    found = {t: f"{where}-{t}" for t in TASKS if _on_hub(f"{where}-{t}")}
+    offline = _offline()
+    found = {t: f"{where}-{t}" for t in TASKS if _on_hub(f"{where}-{t}", offline)}
     if not found:
         raise PredictorError(f"--models {where}: no repository {where}-ner, {where}-events, {where}-triggers "
                              f"or {where}-roles on the Hub" + (" nor in the cache (HF_HUB_OFFLINE is set)"
-                                                               if _offline() else ""))
+                                                               if offline else ""))
     return found
-
-
-def _offline() -> bool:
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE)
