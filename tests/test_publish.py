@@ -154,6 +154,28 @@ def test_bad_run_dir_writes_nothing(runs, tmp_path, capsys):
     assert not out.exists() and not any(p.name.startswith(".out") for p in tmp_path.iterdir())
 
 
+def test_a_set_publishes_every_member_or_none(runs, tmp_path, capsys):
+    """A set folder (ner, events, triggers) goes to OUT/<task> with cards that link the others; a member
+    without metrics.json stops the set before any folder is written."""
+    cli = load_script("publish")
+    out = tmp_path / "set"
+    assert cli.main([str(runs["ner"].parent), "--out", str(out), "--no-onnx"]) == 0
+    err = capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["events", "ner", "triggers"]
+    for name, run in runs.items():
+        assert f"publish.py: {run} -> {out / name}" in err
+        check_published(out / name, run)
+    assert f"predict.py --models {out} article.txt" in err
+    bad = tmp_path / "bad"
+    shutil.copytree(runs["ner"].parent, bad)
+    (bad / "triggers" / "metrics.json").unlink()
+    capsys.readouterr()  # the pipelines' loading bars
+    assert cli.main([str(bad), "--out", str(tmp_path / "bad-out"), "--no-onnx"]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad / 'triggers'}: no metrics.json" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad-out").exists()
+
+
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xdist_group(f"trained_{n}_dir"))
                                   for n in ("ner", "events", "triggers")])
 def test_demo_runs_publish_to_folders_that_load_plainly(name, request, tmp_path):

@@ -62,13 +62,30 @@ def set_members(runs: Path) -> list[str]:
     return [t for t in SET_TASKS if (runs / t / "config.json").is_file()]
 
 
-def build(run_dir: Path, out: Path, args: argparse.Namespace, model_set: dict[str, str] | None = None,
-          set_ref: str | None = None, repo_id: str | None = None) -> None:
-    """Build the folder beside ``out`` and rename it into place."""
+def _metrics(run_dir: Path) -> dict:
     metrics = load_metrics(run_dir)
     if metrics is None:
         raise PublishError(f"{run_dir}: no metrics.json; the card's evaluation comes from it")
+    return metrics
+
+
+def _inputs(run_dir: Path, metrics_first: bool) -> tuple[list[Path], dict]:
+    """The run's files to copy and its metrics for the card, or why it cannot be published; read once
+    per run and handed to :func:`build`. ``metrics_first`` picks which complaint a run lacking both gets:
+    one run names its metrics, a set member its files."""
+    if metrics_first:
+        metrics = _metrics(run_dir)
+        return _files(run_dir), metrics
     files = _files(run_dir)
+    return files, _metrics(run_dir)
+
+
+def build(run_dir: Path, out: Path, args: argparse.Namespace, model_set: dict[str, str] | None = None,
+          set_ref: str | None = None, repo_id: str | None = None,
+          inputs: tuple[list[Path], dict] | None = None) -> None:
+    """Build the folder beside ``out`` and rename it into place; ``inputs`` are the run's :func:`_inputs`
+    when already checked (a set checks every member first), else they are read here."""
+    files, metrics = inputs or _inputs(run_dir, metrics_first=True)
     with atomic_dir(out) as tmp:
         for f in files:
             shutil.copy2(f, tmp / f.name)
@@ -175,13 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         jobs, model_set, set_ref = [(run_dir, out, args.push)], None, None
     try:
-        if tasks:  # every model built first, so a bad run stops the set before anything is written
-            for run, _, _ in jobs:
-                _files(run)
-                if load_metrics(run) is None:
-                    raise PublishError(f"{run}: no metrics.json; the card's evaluation comes from it")
-        for run, dest, repo in jobs:
-            build(run, dest, args, model_set=model_set, set_ref=set_ref, repo_id=repo)
+        # a set's members all checked first, so a bad run stops the set before anything is written
+        inputs = [_inputs(run, metrics_first=False) if tasks else None for run, _, _ in jobs]
+        for (run, dest, repo), checked in zip(jobs, inputs, strict=True):
+            build(run, dest, args, model_set=model_set, set_ref=set_ref, repo_id=repo, inputs=checked)
             print(f"publish.py: {run} -> {dest}", file=sys.stderr)
     except (PublishError, OSError, ValueError) as exc:
         print(f"publish.py: {exc}", file=sys.stderr)
