@@ -32,6 +32,19 @@ def test_a_corpus_without_roles_or_events_leaves_those_tasks_out(tmp_path):
     assert corpus_tasks(events) == {"ner": False, "events": True, "triggers": True, "roles": False}
 
 
+def test_a_corpus_line_that_is_not_a_record_leaves_the_check_to_train_py(tmp_path):
+    """A bad line (not JSON, not an object, not UTF-8) means every task is tried and train.py reports the
+    line; blank lines and a byte-order mark are no such line."""
+    good = json.dumps({"id": "a", "text": "وصل حفتر.", "entities": [{"start": 4, "end": 8, "label": "PERS"}]},
+                      ensure_ascii=False).encode("utf-8") + b"\n"
+    path = tmp_path / "corpus.jsonl"
+    for bad in (b"{not json\n", b'"a string"\n', b"\xff oops\n"):
+        path.write_bytes(good + bad + good)
+        assert corpus_tasks(path) is None, bad
+    path.write_bytes(b"\xef\xbb\xbf" + good + b"\n  \n" + good)
+    assert corpus_tasks(path) == {"ner": True, "events": False, "triggers": False, "roles": False}
+
+
 def test_asking_for_a_task_the_corpus_cannot_train_is_refused_before_training(tmp_path, capsys):
     ents = _corpus(tmp_path, [{"id": "a", "text": "وصل حفتر.", "entities": [{"start": 4, "end": 8, "label": "PERS"}]}])
     assert train_set(["--runs", str(tmp_path / "runs"), "--corpus", str(ents), "--tasks", "ner", "roles"]) == 2

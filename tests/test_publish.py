@@ -134,6 +134,21 @@ def test_publish_ships_fp32_and_int8_graphs_that_onnxruntime_runs(runs, tmp_path
     assert not (tmp_path / "plain" / "onnx").exists() and "## ONNX" not in (tmp_path / "plain" / "README.md").read_text(encoding="utf-8")
 
 
+def test_int8_agreement_sentences_skip_lines_that_are_not_records(tmp_path):
+    """The corpus only lends sentences to the int8 measurement: a bad line is left out, never an error."""
+    from train.commands.publish import agreement_texts
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_bytes(b"\xef\xbb\xbf" + b"\n".join([
+        json.dumps({"id": "a", "text": "وصل حفتر. التقى شويغو."}, ensure_ascii=False).encode("utf-8"),
+        b"{not json", b"[1, 2]", b'{"id": "b", "text": 7}', b"\xff not utf-8", b"", b'{"id": "c"}',
+        json.dumps({"id": "d", "text": "عاد إلى بنغازي."}, ensure_ascii=False).encode("utf-8")]) + b"\n")
+    assert agreement_texts(str(corpus)) == ["وصل حفتر.", "التقى شويغو.", "عاد إلى بنغازي."]
+    assert agreement_texts(str(corpus), limit=2) == ["وصل حفتر.", "التقى شويغو."]
+    corpus.write_bytes(b"{not json\n")
+    assert agreement_texts(str(corpus)) == ["وصل قائد الجيش الليبي خليفة حفتر إلى موسكو يوم الثلاثاء."]
+
+
 def test_push_without_token_writes_nothing(runs, tmp_path, monkeypatch, capsys):
     cli = load_script("publish")
     monkeypatch.setattr(cli, "hub_token", lambda: None)

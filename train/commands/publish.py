@@ -99,23 +99,23 @@ def build(run_dir: Path, out: Path, args: argparse.Namespace, model_set: dict[st
 
 
 def agreement_texts(train_file: str | None, limit: int = 400) -> list[str]:
-    """Sentences to measure int8 against fp32 on: the training corpus's when given, else the seed corpus's."""
-    import json
+    """Sentences to measure int8 against fp32 on: the training corpus's when given, else the seed corpus's.
 
+    A line that is not a record with a ``text`` string is left out, unreported: the corpus only lends
+    sentences to a measurement, and publishing is not the place to refuse it."""
+    from train.corpus.document import iter_jsonl_records
     from train.corpus.sentences import split_sentences
 
     path = Path(train_file) if train_file and Path(train_file).suffix == ".jsonl" else SEED
     texts: list[str] = []
     if path.is_file():
-        with open(path, encoding="utf-8-sig") as fh:
-            for line in fh:
-                try:
-                    text = json.loads(line).get("text", "")
-                except (json.JSONDecodeError, AttributeError):
-                    continue
-                texts += [text[s.start:s.end] for s in split_sentences(text) if text[s.start:s.end].strip()]
-                if len(texts) >= limit:
-                    break
+        for _, obj in iter_jsonl_records(path, []):
+            text = obj.get("text") if isinstance(obj, dict) else None
+            if not isinstance(text, str):
+                continue
+            texts += [text[s.start:s.end] for s in split_sentences(text) if text[s.start:s.end].strip()]
+            if len(texts) >= limit:
+                break
     return texts[:limit] or ["وصل قائد الجيش الليبي خليفة حفتر إلى موسكو يوم الثلاثاء."]
 
 

@@ -42,22 +42,23 @@ class TaskResult(NamedTuple):
 
 def corpus_tasks(corpus: Path) -> dict[str, bool] | None:
     """Which tasks the corpus has data for; ``None`` when it is not a corpus JSONL file that can be
-    checked here (another format: every task is tried, and train.py says what is missing)."""
+    checked here (another format, or a line that is not a JSON record: every task is tried, and
+    train.py says what is missing or reports every bad line with its number)."""
+    from train.corpus.document import Problem, iter_jsonl_records
+
     if corpus.suffix != ".jsonl" or not corpus.is_file():
         return None
     has = {"entities": False, "events": False, "roles": False}
-    with open(corpus, encoding="utf-8-sig") as fh:
-        for line in fh:
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError:
-                return None  # train.py reports every bad line with its number
-            if not isinstance(doc, dict):
-                return None
-            events = doc.get("events") if isinstance(doc.get("events"), list) else []
-            has["entities"] |= bool(doc.get("entities"))
-            has["events"] |= bool(events)
-            has["roles"] |= any(isinstance(e, dict) and (e.get("source") or e.get("target")) for e in events)
+    problems: list[Problem] = []
+    for _, doc in iter_jsonl_records(corpus, problems):
+        if not isinstance(doc, dict):
+            return None
+        events = doc.get("events") if isinstance(doc.get("events"), list) else []
+        has["entities"] |= bool(doc.get("entities"))
+        has["events"] |= bool(events)
+        has["roles"] |= any(isinstance(e, dict) and (e.get("source") or e.get("target")) for e in events)
+    if any(p.level == "error" for p in problems):
+        return None
     return {"ner": has["entities"], "events": has["events"], "triggers": has["events"], "roles": has["roles"]}
 
 
