@@ -9,6 +9,7 @@ carries the ``thresholds`` and ``sentence_inputs`` that training writes into its
 
 from __future__ import annotations
 
+import heapq
 import re
 import shutil
 import sys
@@ -72,16 +73,35 @@ def build_pipeline_models(ner_dir: Path, work: Path, texts: Sequence[str], seed:
 def word_labels(rec: dict[str, Any]) -> list[tuple[str, str, str]]:
     """Per word of a record: its entity label, its trigger label and its sentence's event types, the
     three models' outputs as one word sees them (``O`` / empty where none)."""
-    text = rec["text"]
+    words = [(m.start(), m.end()) for m in re.finditer(r"\w+", rec["text"])]
     ents = [(e["start"], e["end"], e["label"]) for e in rec["entities"]]
     trigs = [(t["start"], t["end"], t["label"]) for s in rec["sentences"] for t in s.get("triggers", ())]
     sents = [(s["start"], s["end"], ",".join(sorted(t["label"] for t in s.get("event_types", ())))) for s in rec["sentences"]]
+    return list(zip(covering_labels(ents, words, "O"), covering_labels(trigs, words, "O"),
+                    covering_labels(sents, words, ""), strict=True))
 
-    def covering(spans: list[tuple[int, int, str]], a: int, b: int, none: str) -> str:
-        return next((lab for x, y, lab in spans if x <= a and b <= y), none)
 
-    return [(covering(ents, m.start(), m.end(), "O"), covering(trigs, m.start(), m.end(), "O"),
-             covering(sents, m.start(), m.end(), "")) for m in re.finditer(r"\w+", text)]
+def covering_labels(spans: Sequence[tuple[int, int, str]], words: Sequence[tuple[int, int]], none: str) -> list[str]:
+    """Per word, the label of the first span in ``spans`` (in their order) that covers it, else ``none``.
+
+    One sweep, not words × spans, as a long document has thousands of each. ``words`` are in text
+    order, non-overlapping (so starts and ends only grow): a span joins a heap keyed by its place in
+    ``spans`` once it starts at or before the word, and leaves it once it ends before the word's end,
+    as it can cover no later word; the heap's top is then the first-listed covering span, overlaps
+    and nesting included.
+    """
+    order = sorted(range(len(spans)), key=lambda k: spans[k][0])
+    live: list[int] = []
+    nxt = 0
+    out: list[str] = []
+    for a, b in words:
+        while nxt < len(order) and spans[order[nxt]][0] <= a:
+            heapq.heappush(live, order[nxt])
+            nxt += 1
+        while live and spans[live[0]][1] < b:
+            heapq.heappop(live)
+        out.append(spans[live[0]][2] if live else none)
+    return out
 
 
 OUTPUTS = ("entities", "triggers", "event_types")
