@@ -70,15 +70,18 @@ def build_pipeline_models(ner_dir: Path, work: Path, texts: Sequence[str], seed:
     return dirs
 
 
-def word_labels(rec: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Per word of a record: its entity label, its trigger label and its sentence's event types, the
-    three models' outputs as one word sees them (``O`` / empty where none)."""
+def word_labels(rec: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Per word of a record: its entity label, its trigger label, its sentence's event types and its
+    role (``SOURCE``/``TARGET`` of an event), the models' outputs as one word sees them (``O`` /
+    empty where none)."""
     words = [(m.start(), m.end()) for m in re.finditer(r"\w+", rec["text"])]
     ents = [(e["start"], e["end"], e["label"]) for e in rec["entities"]]
     trigs = [(t["start"], t["end"], t["label"]) for s in rec["sentences"] for t in s.get("triggers", ())]
     sents = [(s["start"], s["end"], ",".join(sorted(t["label"] for t in s.get("event_types", ())))) for s in rec["sentences"]]
+    roles = [(ev[r]["start"], ev[r]["end"], r.upper()) for ev in rec.get("events", ()) for r in ("source", "target")
+             if ev.get(r)]
     return list(zip(covering_labels(ents, words, "O"), covering_labels(trigs, words, "O"),
-                    covering_labels(sents, words, ""), strict=True))
+                    covering_labels(sents, words, ""), covering_labels(roles, words, "O"), strict=True))
 
 
 def covering_labels(spans: Sequence[tuple[int, int, str]], words: Sequence[tuple[int, int]], none: str) -> list[str]:
@@ -104,28 +107,57 @@ def covering_labels(spans: Sequence[tuple[int, int, str]], words: Sequence[tuple
     return out
 
 
-OUTPUTS = ("entities", "triggers", "event_types")
+OUTPUTS = ("entities", "triggers", "event_types", "roles")
+#: Which model gives each output: the agreement pools only the outputs of the models a run has,
+#: as an absent model's output ("O" on both sides) would agree by default.
+OUTPUT_OF = {"ner": "entities", "triggers": "triggers", "events": "event_types", "roles": "roles"}
 
 
-def agreement_by_output(ref: Sequence[dict[str, Any]], got: Sequence[dict[str, Any]]) -> dict[str, float]:
+def agreement_by_output(ref: Sequence[dict[str, Any]], got: Sequence[dict[str, Any]],
+                        outputs: Sequence[str] = OUTPUTS[:3]) -> dict[str, float]:
     """Share of words whose label equals the reference run's, for each model's output."""
-    same = [0, 0, 0]
+    keep = [OUTPUTS.index(o) for o in outputs]
+    same = [0] * len(keep)
     total = 0
     for a, b in zip(ref, got, strict=True):
         for x, y in zip(word_labels(a), word_labels(b), strict=True):
-            for k in range(3):
-                same[k] += x[k] == y[k]
+            for j, k in enumerate(keep):
+                same[j] += x[k] == y[k]
             total += 1
-    return {name: (same[k] / total if total else 1.0) for k, name in enumerate(OUTPUTS)}
+    return {OUTPUTS[k]: (same[j] / total if total else 1.0) for j, k in enumerate(keep)}
 
 
-def agreement_words(ref: Sequence[dict[str, Any]], got: Sequence[dict[str, Any]]) -> float:
-    """Share of word labels equal to the reference run's, pooled over the three models' outputs."""
-    by = agreement_by_output(ref, got)
+def agreement_words(ref: Sequence[dict[str, Any]], got: Sequence[dict[str, Any]],
+                    outputs: Sequence[str] = OUTPUTS[:3]) -> float:
+    """Share of word labels equal to the reference run's, pooled over the models' outputs."""
+    by = agreement_by_output(ref, got, outputs)
     return sum(by.values()) / len(by)
 
 
-def export_graphs(dirs: dict[str, Path]) -> None:
+def set_models(where: str, work: Path) -> dict[str, Path | str]:
+    """The models of a user's set (``predict.py --models DIR|ORG/NAME``), for the pipeline rows.
+
+    Local folders are copied (weights, config, tokenizer) into ``work`` first, so that exporting
+    their graphs leaves the user's folders as they were; Hub models get theirs in the cache, as
+    ``predict.py --export-onnx`` gives them."""
+    from train.inference.model_set import resolve_model_set
+
+    out: dict[str, Path | str] = {}
+    for task, model in resolve_model_set(where).items():
+        src = Path(model)
+        if not src.is_dir():
+            out[task] = model
+            continue
+        dst = work / f"set-{task}"
+        dst.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "model.safetensors", *TOKENIZER_FILES):
+            if (src / name).is_file():
+                shutil.copy2(src / name, dst / name)
+        out[task] = dst
+    return out
+
+
+def export_graphs(dirs: dict[str, Path | str]) -> None:
     """The fp32 and int8 ONNX graphs of each bench model, as publish.py ships them."""
     from train.publishing.onnx_export import ensure_onnx
 
@@ -133,20 +165,24 @@ def export_graphs(dirs: dict[str, Path]) -> None:
         ensure_onnx(str(d))
 
 
-def pipeline_rows(dirs: dict[str, Path], docs: Sequence[tuple[str, str]], ntok: int) -> list[dict[str, Any]]:
-    """One row per :data:`PIPELINE_PRECISIONS`: the three-model predictor over the bench documents.
+def pipeline_rows(dirs: dict[str, Path | str], docs: Sequence[tuple[str, str]], ntok: int) -> list[dict[str, Any]]:
+    """One row per :data:`PIPELINE_PRECISIONS`: the predictor with every model of ``dirs`` (task ->
+    folder or Hub name: the three stand-ins, or a user's set) over the bench documents. Rows are
+    named by the number of models (``pipeline3_fp32`` for the stand-ins).
 
     ``tokens_per_s`` counts the bench sentences' sub-word tokens once (as the other rows do),
-    although each of the three models reads them. ``agreement_words``: each row's word labels
-    against the fp32 row's (:func:`agreement_words`). The fp32 and auto rows are profiled once
+    although each model reads them. ``agreement_words``: each row's word labels against the fp32
+    row's (:func:`agreement_words`), over the outputs of the models present. The fp32 and auto rows are profiled once
     each (only the shares count: the profiler slows the run).
     """
     export_graphs(dirs)
     inputs = [InputDocument(i, t) for i, t in docs]
     rows = []
     reference: list[dict[str, Any]] = []
-    for name, precision in PIPELINE_PRECISIONS.items():
-        pred = Predictor.from_pretrained(ner=str(dirs["ner"]), events=str(dirs["events"]), triggers=str(dirs["triggers"]),
+    outputs = [OUTPUT_OF[t] for t in OUTPUT_OF if t in dirs]
+    for key, precision in PIPELINE_PRECISIONS.items():
+        name = key.replace("pipeline3", f"pipeline{len(dirs)}")
+        pred = Predictor.from_pretrained(**{t: str(d) for t, d in dirs.items()},
                                          backend="torch", batch_size=32, precision=precision)
         list(pred.predict([InputDocument("warm", docs[0][1][:400])]))
         records: list[dict[str, Any]] = []
@@ -168,13 +204,13 @@ def pipeline_rows(dirs: dict[str, Path], docs: Sequence[tuple[str, str]], ntok: 
                      "precision_reason": pred.precision_reason, "docs_per_s": len(docs) / secs,
                      "tokens_per_s": ntok / secs, "seconds": secs, "peak_mb": peak, "entities": ents,
                      "sentence_event_types": types, "events": events,
-                     "agreement_words": agreement_words(reference, records),
-                     "agreement_words_by_output": agreement_by_output(reference, records)})
+                     "agreement_words": agreement_words(reference, records, outputs),
+                     "agreement_words_by_output": agreement_by_output(reference, records, outputs)})
         print(f"{name}: {len(docs) / secs:.2f} docs/s, {ntok / secs:.0f} tokens/s, precision {pred.precision}, "
               f"agreement_words {rows[-1]['agreement_words']:.4f} ("
               + ", ".join(f"{k} {v:.4f}" for k, v in rows[-1]["agreement_words_by_output"].items()) + ")",
               file=sys.stderr, flush=True)
-        if name in ("pipeline3_fp32", "pipeline3_auto"):
+        if precision in ("fp32", "auto"):
             rows[-1]["profile"] = profile_shares(go)
             print(f"profile ({name}): " + ", ".join(f"{k} {v:.0%}" for k, v in rows[-1]["profile"].items()
                                                      if k != "profiled_seconds"), file=sys.stderr, flush=True)

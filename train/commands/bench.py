@@ -14,8 +14,9 @@ when that is absent), measures:
 * label agreement of ONNX fp32 vs PyTorch, int8 vs fp32 and PyTorch bf16 vs fp32, on this
   model and on a trained tiny model, and the ONNX file sizes;
 * the whole pipeline of ``predict.py`` (entities, sentence event types and triggers: three
-  models), in documents/s and tokens/s, with ``--precision fp32`` and ``auto``
-  (:mod:`train.benchmark.pipeline`), and the peak resident memory of ``scripts/predict.py``
+  models), in documents/s and tokens/s, with ``--precision fp32``, ``int8`` and ``auto``
+  (:mod:`train.benchmark.pipeline`), on random-weight stand-ins or, with ``--pipeline-models``,
+  on a trained set (every model of it, roles included), and the peak resident memory of ``scripts/predict.py``
   streaming 10,000 documents against 1,000 (:mod:`train.benchmark.memory`);
 * training: tokens/s of ``Trainer`` steps with dynamic padding and length grouping against
   padding to ``max_seq_length`` 128.
@@ -58,7 +59,7 @@ from train.benchmark.models import (  # noqa: E402
     trained_tiny_model,
 )
 from train.benchmark.paths import NEWS  # noqa: E402
-from train.benchmark.pipeline import build_pipeline_models, pipeline_rows  # noqa: E402
+from train.benchmark.pipeline import build_pipeline_models, pipeline_rows, set_models  # noqa: E402
 from train.benchmark.report import new_rows_table, table, write_json  # noqa: E402
 from train.benchmark.rows import measure_rows  # noqa: E402
 from train.benchmark.splitter import splitter_row, splitter_table  # noqa: E402
@@ -78,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None, help="torch/ONNX Runtime threads (default: all cores)")
     ap.add_argument("--only-new-rows", action="store_true",
                     help="only the whole-pipeline (three models) and predict.py memory rows")
+    ap.add_argument("--pipeline-models", metavar="DIR|ORG/NAME", default=None,
+                    help="run the whole-pipeline rows on this trained model set (as predict.py --models) "
+                         "instead of the random-weight stand-ins")
     ap.add_argument("--only-memory", action="store_true", help="only the predict.py memory row (10,000 against 1,000 documents)")
     ap.add_argument("--only-splitter", action="store_true",
                     help="only the sentence splitter's growth row (one long line, n against 4n copies; no model)")
@@ -198,7 +202,12 @@ def _new_rows(args, work: Path, model_dir: Path, docs, all_texts, threads: int, 
     """The whole-pipeline rows (three models, fp32 and auto) and the predict.py memory row."""
     whole = []
     if not args.only_memory:
-        whole = pipeline_rows(build_pipeline_models(model_dir, work, all_texts), docs, ntok)
+        dirs = set_models(args.pipeline_models, work) if args.pipeline_models else \
+            build_pipeline_models(model_dir, work, all_texts)
+        if args.pipeline_models:  # the set's own sub-words, not the stand-ins'
+            tok = load_tokenizer(str(next(iter(dirs.values()))))
+            ntok = sum(len(x) for x in tok([d[1] for d in docs])["input_ids"])
+        whole = pipeline_rows(dirs, docs, ntok)
     memory = memory_row(build_memory_model(work / "memory-model", model_dir), docs, threads, args.quick)
     return whole, memory
 
