@@ -56,14 +56,17 @@ def table(result: dict[str, Any]) -> str:
 
 
 def new_rows_table(result: dict[str, Any]) -> str:
-    """The whole pipeline (three models: fp32, int8 and auto) and the predict.py memory row."""
-    lines = ["| whole pipeline (entities, event types, triggers) | precision | docs/s | tokens/s | × fp32 | agreement_words "
-             "| not forward | peak MiB | seconds |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in result["whole_pipeline"]:
+    """The whole pipeline (its models at fp32, int8 and auto) and the predict.py memory row."""
+    rows = result["whole_pipeline"]
+    outputs = ", ".join(rows[0]["agreement_words_by_output"]) if rows else "entities, triggers, event_types"
+    lines = [f"| whole pipeline ({outputs}) | precision | docs/s | tokens/s | × fp32 | agreement_words "
+             "| by output | not forward | peak MiB | seconds |", "|---|---|---:|---:|---:|---:|---|---:|---:|---:|"]
+    for r in rows:
+        by = " / ".join(f"{v:.4f}" for v in r.get("agreement_words_by_output", {}).values())
         prof = r.get("profile")
         other = f"{1 - prof['forward']:.1%}" if prof else "—"
         lines.append(f"| {r['name']} | {r['precision']} ({r['precision_reason']}) | {r['docs_per_s']:.3f} | "
-                     f"{r['tokens_per_s']:.0f} | {r['x_fp32']:.2f} | {r.get('agreement_words', 1.0):.4f} | {other} | "
+                     f"{r['tokens_per_s']:.0f} | {r['x_fp32']:.2f} | {r.get('agreement_words', 1.0):.4f} | {by} | {other} | "
                      f"{r['peak_mb']:.0f} | {r['seconds']:.1f} |")
     m = result["memory"]
     lines.append("")
