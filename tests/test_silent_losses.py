@@ -339,11 +339,20 @@ def _case_bench_loop(mod, tmp, mp):
     return ["--out-dir", str(tmp / "loop"), "--rounds", "1"], [f"{tmp / 'loop'}: Permission denied", f"out-dir {tmp / 'loop'}"]
 
 
+def _case_bench_joint(mod, tmp, mp):
+    (tmp / "m").mkdir()
+    (tmp / "m" / "config.json").write_text("{}", encoding="utf-8")
+    mp.setattr(mod, "read_jsonl", _raiser(PermissionError(13, "Permission denied", str(tmp / "c.jsonl"))))
+    return ["--base-model", str(tmp / "m"), "--train-file", str(tmp / "c.jsonl"), "--no-gsr"], \
+        [f"{tmp / 'c.jsonl'}: Permission denied", f"train-file {tmp / 'c.jsonl'}"]
+
+
 SCRIPTS = {"train": _case_train, "predict": _case_predict, "corpus": _case_corpus, "build_corpus": _case_build_corpus,
            "export_onnx": _case_export_onnx, "make_tiny_model": _case_make_tiny_model, "publish": _case_publish,
            "bench": _case_bench, "bench_gsr": _case_bench_gsr, "compare_run_ner": _case_compare_run_ner,
            "labelstudio": _case_labelstudio, "bench_loop": _case_bench_loop, "train_set": _case_train_set,
-           "events": _case_events, "bench_events": _case_bench_events}
+           "events": _case_events, "bench_events": _case_bench_events,
+           "bench_joint": _case_bench_joint}
 
 
 def test_every_script_is_covered():

@@ -71,6 +71,9 @@ class TokenTask:
     span_kind: str  # "entities" or "events"
     types: list[str]
     roles: bool = False
+    # A joint tagger's types by the span list each came from ({"entities": [...], "events": [...]}):
+    # it learns them all over ``span_kind``, and its evaluation scores each group on its own too.
+    groups: dict[str, list[str]] | None = None
 
     @property
     def tags(self) -> list[str]:
@@ -83,6 +86,46 @@ class TokenTask:
     def b_to_i(self) -> dict[int, int]:
         t2i = self.tag2id
         return {t2i[f"B-{t}"]: t2i[f"I-{t}"] for t in self.types}
+
+
+def joint_task(entity_types: Sequence[str], event_types: Sequence[str]) -> TokenTask:
+    """One tagger for entities and triggers: the union of both label sets over the ``entities`` list.
+
+    The schema keeps the two kinds of span apart (a trigger never overlaps an entity), so one IOB2
+    sequence holds both; :func:`joint_documents` puts the triggers into that list.
+    """
+    clash = sorted(set(entity_types) & set(event_types))
+    if clash:
+        raise ValueError(f"a joint tagger needs distinct entity and event type names; both have {', '.join(clash)}")
+    return TokenTask("entities", [*entity_types, *event_types],
+                     groups={"entities": list(entity_types), "events": list(event_types)})
+
+
+def joint_documents(docs: Sequence[Document]) -> list[Document]:
+    """Copies of ``docs`` whose ``entities`` list also holds their triggers (``events``), for :func:`joint_task`.
+
+    A document without entities (the GSR's, which carry only triggers) gets none: its words are
+    ``O`` for every entity type, as they would be for a user training on it.
+    """
+    out = []
+    for d in docs:
+        c = deepcopy(d)
+        c.entities, c.events = sorted([*d.entities, *d.events]), []
+        out.append(c)
+    return out
+
+
+def group_metrics(gold_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]], task: TokenTask) -> dict[str, Any]:
+    """``micro_<group>`` P/R/F1 of a joint task's groups, each scored as its own tagger would be:
+    tags of the other groups' types read as O."""
+    def only(seqs: Sequence[Sequence[str]], keep: set[str]) -> list[list[str]]:
+        return [[t if t != "O" and t[2:] in keep else "O" for t in s] for s in seqs]
+
+    out: dict[str, Any] = {}
+    for name, types in (task.groups or {}).items():
+        m = seqeval_metrics(only(gold_tags, set(types)), only(pred_tags, set(types)), types)
+        out[f"micro_{name}"] = {f: m["micro"][f] for f in ("precision", "recall", "f1")}
+    return out
 
 
 def gold_word_tags(docs: Sequence[Document], sents: Sequence[EncodedSentence], task: TokenTask) -> list[list[str]]:
@@ -124,7 +167,8 @@ def evaluate_documents(tagger: SpanTagger, docs: Sequence[Document], task: Token
     sents = encode_documents(tagger.tokenizer, docs)
     gold_tags = gold_word_tags(docs, sents, task)
     pred_tags = [word_tags(s, pred[s.doc_index]) for s in sents]
-    metrics = {**seqeval_metrics(gold_tags, pred_tags, task.types), "scored_on": SCORED_ON_WORDS}
+    metrics = {**seqeval_metrics(gold_tags, pred_tags, task.types), **group_metrics(gold_tags, pred_tags, task),
+               "scored_on": SCORED_ON_WORDS}
     keep = set(task.types)
     gold_spans = [[sp for sp in d.spans(task.span_kind) if sp.label in keep] for d in docs]
     return {"metrics": metrics, "confusion": type_confusion(gold_spans, pred)}, pred
