@@ -176,6 +176,27 @@ def test_leave_one_document_out_classifier(tiny_model_dir: Path, tmp_path: Path)
     assert s["micro"]["f1"]["n"] == 5 and s["micro"]["f1"]["std"] >= 0
     assert s["other"]["subset_accuracy"]["n"] == 5
     assert "multi-label sentence classification" in (out / "cv_report.md").read_text(encoding="utf-8")
+    # The final model's thresholds come from the folds' held-out predictions, not from its own training
+    # sentences: tuning on the five folds' scores gives exactly the stored thresholds.
+    from train.training.sentence_classification import read_scores, tune_thresholds
+
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    labels = metrics["run"]["labels"]
+    assert metrics["run"]["thresholds_tuned_on"].startswith("out-of-fold predictions of the 5 cross-validation folds")
+    probs, targets = read_scores(sorted(out.glob("fold-*/test_scores.json")), labels)
+    assert len(probs) == metrics["run"]["train_sentences"]  # every sentence held out once
+    untrained = metrics["run"]["untrained_labels"]
+    assert metrics["run"]["thresholds"] == tune_thresholds(probs, targets, labels, "per_type", untrained)
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["thresholds"] == pytest.approx(metrics["run"]["thresholds"])
+
+
+@pytest.mark.slow
+def test_final_thresholds_train_tunes_on_the_training_sentences(tiny_model_dir: Path, tmp_path: Path):
+    out = train_demo("demo-events.yaml", tiny_model_dir, tmp_path / "cv-events", "--max_steps", "4",
+                     "--final_thresholds", "train", cross_validation=True)
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["run"]["thresholds_tuned_on"] == "train (no dev data given)"
 
 
 @pytest.mark.slow

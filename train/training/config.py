@@ -44,6 +44,7 @@ DATA_FORMATS = ("jsonl", "conll", "gsr", "gsr_spans")
 MLM_FORMATS = ("text", "jsonl", "conll", "gsr")  # task: mlm reads text too
 POS_WEIGHT_MODES = ("none", "balanced", "sqrt")
 THRESHOLD_STRATEGIES = ("global", "per_type")
+FINAL_THRESHOLDS = ("out_of_fold", "train")
 
 
 # ``learning_rate: auto``: the fine-tuning rate by the encoder's hidden size (first row that fits).
@@ -160,6 +161,11 @@ class EventArguments:
     threshold_strategy: str = field(
         default="per_type", metadata={"help": "Tune one global threshold or one per type on dev data: global or per_type."}
     )
+    final_thresholds: str = field(
+        default="out_of_fold",
+        metadata={"help": "With cross_validation, what the final model's thresholds are tuned on: out_of_fold (the folds' "
+                          "predictions on their held-out documents) or train (its own training sentences, which it fits)."},
+    )
     dropout: float | None = field(
         default=None,
         metadata={"help": "Override the base model's hidden and attention dropout for fine-tuning (null keeps it)."},
@@ -173,6 +179,7 @@ class EventArguments:
             ("context", self.context, CONTEXT_MODES),
             ("pos_weight", self.pos_weight, POS_WEIGHT_MODES),
             ("threshold_strategy", self.threshold_strategy, THRESHOLD_STRATEGIES),
+            ("final_thresholds", self.final_thresholds, FINAL_THRESHOLDS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name}: {value!r} is not one of {', '.join(allowed)}")

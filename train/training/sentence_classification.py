@@ -373,8 +373,14 @@ def train_sentence_classifier(
     overwrite: bool = True,
     explicit_keys: set[str] = frozenset(),
     notes: Sequence[str] = (),
+    tune_scores: tuple[np.ndarray, np.ndarray, str] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune, tune thresholds on dev, save model + tokenizer + reports; return ``{split: metrics}``.
+
+    ``tune_scores`` (``(probabilities, target matrix, what they are)``, used without dev data): the
+    thresholds are tuned on these scores of other models instead of the training sentences, e.g. the
+    cross-validation folds' predictions on their held-out documents. With ``test_examples`` the
+    run writes its scores on them (``test_scores.json``) for that use.
 
     ``model_args`` is a ``train.training.config.ModelArguments`` (base model, tokenizer checks,
     ``max_seq_length``); ``training_args`` a ``TrainingArguments`` whose ``output_dir`` is
@@ -463,13 +469,18 @@ def train_sentence_classifier(
     tune_on = dev if dev else list(train_examples)
     probs = predict_probabilities(model, tokenizer, tune_on, max_len, model_args.inference_batch_size, **win)
     gold = np.array(target_matrix(tune_on, labels), dtype=np.float64).reshape(len(tune_on), len(labels))
-    thresholds = tune_thresholds(probs, gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
+    if tune_scores is not None and not dev:
+        thresholds = tune_thresholds(tune_scores[0], tune_scores[1], labels, ea.threshold_strategy, untrained,
+                                     ea.default_threshold)
+    else:
+        thresholds = tune_thresholds(probs, gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
     mask_untrained(model, labels, untrained)
     store_thresholds(model, thresholds, ea.threshold_strategy, untrained)
     # How the predictor must build its inputs to score as this run did (train/features/windows.py).
     setattr(model.config, CONFIG_KEY, {"context": ea.context, "max_length": max_len, "window_overlap": overlap, "aggregation": "max"})
 
     evaluated_on = "dev" if dev else "train (no dev data given)"
+    tuned_on = tune_scores[2] if tune_scores is not None and not dev else evaluated_on
     splits: dict[str, dict[str, Any]] = {}
     splits["dev"] = multilabel_metrics([e.labels for e in tune_on], predict_label_sets(probs, labels, thresholds), labels,
                                        [e.judged for e in tune_on])
@@ -478,12 +489,13 @@ def train_sentence_classifier(
         tp = predict_probabilities(model, tokenizer, test_examples, max_len, model_args.inference_batch_size, **win)
         splits["test"] = multilabel_metrics([e.labels for e in test_examples], predict_label_sets(tp, labels, thresholds), labels,
                                             [e.judged for e in test_examples])
+        write_scores(part / SCORES_FILE, labels, tp, target_matrix(test_examples, labels))
     extra = {
         "task": "events",
         "labels": labels,
         "thresholds": thresholds,
         "threshold_strategy": ea.threshold_strategy,
-        "thresholds_tuned_on": evaluated_on,
+        "thresholds_tuned_on": tuned_on,
         "untrained_labels": untrained,
         "training_counts": counts,
         "train_sentences": len(train_examples),
@@ -496,7 +508,7 @@ def train_sentence_classifier(
         "best_checkpoint": trainer.state.best_model_checkpoint and Path(trainer.state.best_model_checkpoint).name,
         "epochs_run": trainer.state.epoch,
     }
-    report_notes = [*notes, f"Thresholds ({ea.threshold_strategy}) tuned on: {evaluated_on}."]
+    report_notes = [*notes, f"Thresholds ({ea.threshold_strategy}) tuned on: {tuned_on}."]
     report = "\n".join(
         render_report(m, f"Sentence event classification: {name}", thresholds, untrained, report_notes if name == "dev" else ())
         for name, m in splits.items()
@@ -510,6 +522,38 @@ def train_sentence_classifier(
     finish_run_dir(part, output_dir)
     end_run()
     return splits
+
+
+SCORES_FILE = "test_scores.json"
+
+
+def write_scores(path: Path, labels: Sequence[str], probs: np.ndarray, targets: Sequence[Sequence[float]]) -> None:
+    """A run's probabilities on its test sentences with their targets (``IGNORE`` where unjudged)."""
+    payload = {"labels": list(labels), "probabilities": np.asarray(probs, dtype=float).round(6).tolist(),
+               "targets": [list(r) for r in targets]}
+    atomic_write_text(path, [json.dumps(payload) + "\n"])
+
+
+def read_scores(paths: Sequence[Path], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The scores of several runs, stacked: ``(probabilities, targets)`` in the order of ``labels``."""
+    probs, targets = [], []
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        cols = [data["labels"].index(lab) for lab in labels]
+        probs += [[row[c] for c in cols] for row in data["probabilities"]]
+        targets += [[row[c] for c in cols] for row in data["targets"]]
+    return (np.array(probs, dtype=np.float64).reshape(len(probs), len(labels)),
+            np.array(targets, dtype=np.float64).reshape(len(targets), len(labels)))
+
+
+def out_of_fold_scores(final_dir: Path, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """The cross-validation folds' scores on their held-out sentences (``fold-*/test_scores.json``
+    beside the final model's folder), for the final model's thresholds; ``None`` without them."""
+    paths = sorted(Path(final_dir).parent.glob(f"fold-*/{SCORES_FILE}"))
+    if not paths:
+        return None
+    probs, targets = read_scores(paths, labels)
+    return probs, targets, f"out-of-fold predictions of the {len(paths)} cross-validation folds ({len(probs)} held-out sentences)"
 
 
 EVENT_SCORING = (
@@ -580,12 +624,17 @@ def run_events_from_args(model_args: Any, data_args: Any, training_args: Any, ex
             return res.get("test", {})  # empty on the ranks other than 0 (torchrun)
 
         def final(tr: list[Any], out_dir: Path) -> None:
+            # A model tuned on the sentences it was trained on sets its thresholds where it fits them
+            # (near 0 or 1 once it has memorised them): the folds' held-out predictions say where it
+            # stands on unseen text, whatever the encoder's size.
+            oof = out_of_fold_scores(out_dir, labels) if ea.final_thresholds == "out_of_fold" else None
             train_sentence_classifier(model_args, examples(tr, True), None, out_dir, training_args=training_args,
-                                      resume=False, overwrite=True, **common)
+                                      test_examples=examples(test_docs, False), resume=False, overwrite=True,
+                                      tune_scores=oof, **common)
             if not is_main_process():
                 return
-            # Its thresholds were tuned on its own training sentences: those figures are a fit, not an
-            # evaluation, and stay out of a published card's model-index (the folds' figures go there).
+            # Its figures on its own training sentences are a fit, not an evaluation, and stay out of a
+            # published card's model-index (the folds' figures go there).
             path = Path(out_dir) / "metrics.json"
             metrics = json.loads(path.read_text(encoding="utf-8"))
             metrics["train_fit"] = metrics.pop("dev")
