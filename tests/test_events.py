@@ -170,14 +170,15 @@ def _check_cv(out: Path, figures: tuple[str, ...]) -> dict:
 
 @pytest.mark.slow
 def test_leave_one_document_out_classifier(tiny_model_dir: Path, tmp_path: Path):
-    out = train_demo("demo-events.yaml", tiny_model_dir, tmp_path / "cv-events", "--max_steps", "10", cross_validation=True)
+    out = train_demo("demo-events.yaml", tiny_model_dir, tmp_path / "cv-events", "--max_steps", "10",
+                     "--final_thresholds", "out_of_fold", cross_validation=True)
     payload = _check_cv(out, ("micro", "macro", "subset_accuracy", "any_event", "CONSULT"))
     s = payload["summary"]
     assert s["micro"]["f1"]["n"] == 5 and s["micro"]["f1"]["std"] >= 0
     assert s["other"]["subset_accuracy"]["n"] == 5
     assert "multi-label sentence classification" in (out / "cv_report.md").read_text(encoding="utf-8")
-    # The final model's thresholds come from the folds' held-out predictions, not from its own training
-    # sentences: tuning on the five folds' scores gives exactly the stored thresholds.
+    # With final_thresholds: out_of_fold the final model's thresholds come from the folds' held-out
+    # predictions, not from its own training sentences: tuning on the five folds' scores gives exactly them.
     from train.training.sentence_classification import read_scores, tune_thresholds
 
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
@@ -193,8 +194,8 @@ def test_leave_one_document_out_classifier(tiny_model_dir: Path, tmp_path: Path)
 
 @pytest.mark.slow
 def test_final_thresholds_train_tunes_on_the_training_sentences(tiny_model_dir: Path, tmp_path: Path):
-    out = train_demo("demo-events.yaml", tiny_model_dir, tmp_path / "cv-events", "--max_steps", "4",
-                     "--final_thresholds", "train", cross_validation=True)
+    """The default: the final model's own training sentences."""
+    out = train_demo("demo-events.yaml", tiny_model_dir, tmp_path / "cv-events", "--max_steps", "4", cross_validation=True)
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["run"]["thresholds_tuned_on"] == "train (no dev data given)"
 

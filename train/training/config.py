@@ -162,7 +162,7 @@ class EventArguments:
         default="per_type", metadata={"help": "Tune one global threshold or one per type on dev data: global or per_type."}
     )
     final_thresholds: str = field(
-        default="out_of_fold",
+        default="train",
         metadata={"help": "With cross_validation, what the final model's thresholds are tuned on: out_of_fold (the folds' "
                           "predictions on their held-out documents) or train (its own training sentences, which it fits)."},
     )
