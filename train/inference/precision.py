@@ -21,6 +21,9 @@ from pathlib import Path
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 BF16_CPU_FLAGS = ("amx_bf16",)  # the flags that make bf16 faster than fp32
 SLOW_BF16_CPU_FLAGS = ("avx512_bf16",)  # bf16 runs, but slower than fp32 (measured)
+# Narrower encoders leave AMX's tiles too little work per call: on an AMX CPU, bf16 ran the whole
+# pipeline at 3.1x fp32 with hidden 768 (CAMeLBERT-base) and 0.8x with hidden 128 (docs/benchmarks.md).
+AMX_MIN_HIDDEN = 512
 ENV_FLAGS = "ARABIC_IE_CPU_FLAGS"
 CPUINFO = Path("/proc/cpuinfo")
 
@@ -59,10 +62,11 @@ def cpu_bf16_flag(flags: Iterable[str]) -> str | None:
 
 
 def choose_auto(device: str, flags: Iterable[str] | None = None, cuda_bf16: bool | None = None,
-                int8_graphs: bool = False) -> tuple[str, str]:
+                int8_graphs: bool = False, hidden_size: int | None = None) -> tuple[str, str]:
     """``(precision, reason)`` for ``auto`` on ``device``: bf16 where AMX or a GPU makes it faster, then
     int8 where every model has an int8 graph (``int8_graphs``), then fp32.
 
+    ``hidden_size``: the widest model's; on a CPU, AMX pays only from :data:`AMX_MIN_HIDDEN` on.
     ``flags`` and ``cuda_bf16`` are read from the machine when None; tests pass them.
     """
     kind = device.split(":", 1)[0]
@@ -79,10 +83,16 @@ def choose_auto(device: str, flags: Iterable[str] | None = None, cuda_bf16: bool
         flags, source = cpu_flags()
     found = cpu_bf16_flag(flags)
     via = f", from {source}" if source == ENV_FLAGS else ""
-    if found:
+    narrow = hidden_size is not None and hidden_size < AMX_MIN_HIDDEN
+    if found and not narrow:
         return "bf16", f"auto: CPU has {found}{via}"
     slow = next((f for f in SLOW_BF16_CPU_FLAGS if f in set(flags)), None)
-    why = f"CPU has {slow} but no amx_bf16, where bf16 is slower than fp32" if slow else "CPU has no amx_bf16"
+    if found:
+        why = f"CPU has {found}, but at hidden size {hidden_size} (< {AMX_MIN_HIDDEN}) bf16 is slower than fp32"
+    elif slow:
+        why = f"CPU has {slow} but no amx_bf16, where bf16 is slower than fp32"
+    else:
+        why = "CPU has no amx_bf16"
     if int8_graphs:
         return "int8", f"auto: {why}; every model has an int8 graph (onnx/model_quantized.onnx){via}"
     return "fp32", f"auto: {why}, and not every model has an int8 graph (predict.py --export-onnx makes them){via}"

@@ -358,7 +358,7 @@ def resolve_precision(precision: str | None, backend: str = "torch", device: str
         if precision == "auto":
             dev = device or default_device()
             graphs = dev == "cpu" and bool(models) and all(onnx_file(m, int8=True) is not None for m in models)
-            chosen, reason = choose_auto(dev, int8_graphs=graphs)
+            chosen, reason = choose_auto(dev, int8_graphs=graphs, hidden_size=widest(models))
         else:
             chosen, reason = precision, "asked for"
         return chosen, reason, ("onnx-int8" if chosen == "int8" else "torch")
@@ -368,6 +368,17 @@ def resolve_precision(precision: str | None, backend: str = "torch", device: str
         raise PredictorError(f"precision {precision} does not go with backend {backend}: bf16/fp16/fp32 run on "
                              "--backend torch, int8 on the ONNX int8 graph; give one or the other")
     return precision, "asked for", backend
+
+
+def widest(models: Sequence[str]) -> int | None:
+    """The largest ``hidden_size`` of the models' configs (None when there is none to read)."""
+    sizes = []
+    for m in models:
+        try:
+            sizes.append(int(getattr(load_config(m), "hidden_size", 0) or 0))
+        except Exception:  # noqa: BLE001 - a config that cannot be read is reported when the model loads
+            continue
+    return max(sizes) if any(sizes) else None
 
 
 def _as_document(d: InputDocument | Mapping[str, Any] | str, i: int) -> InputDocument:
