@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 from pathlib import Path
@@ -49,6 +50,18 @@ def test_summary_and_table_from_figures():
                    "pool_sentences": 30, "summary": summ, "trainings": 6, "total_seconds": 60.0})
     assert "| 1 | 10 | 50.0 ± 14.1 | 1,500 | 20.0 ± 0.0 | 100 |" in md
     assert "| 1 | 40.0 | 60.0 | 20.0 | 20.0 |" in md
+    # The header says which base model and which rate (auto: the value it stood for).
+    md = markdown({"settings": {"seeds": [0, 1], "measure": "entropy", "epochs": 3, "learning_rate": "auto",
+                                "learning_rate_resolved": 3e-4}, "base_model": "/x/arabic-bert-tiny-news",
+                   "pool_sentences": 30, "summary": summ, "trainings": 6, "total_seconds": 60.0})
+    assert "base model `arabic-bert-tiny-news`;" in md and "learning rate auto (0.0003)," in md
+
+
+def test_learning_rate_takes_a_number_or_auto():
+    cmd = load_script("bench_loop")
+    assert cmd._rate("auto") == "auto" and cmd._rate(" AUTO ") == "auto" and cmd._rate("3e-4") == 3e-4
+    with pytest.raises(argparse.ArgumentTypeError, match="a number or auto"):
+        cmd._rate("fast")
 
 
 @pytest.mark.slow
@@ -59,9 +72,15 @@ def test_two_rounds_on_a_synthetic_corpus(tmp_path, one_torch_thread):
     out = tmp_path / "loop"
     cmd = load_script("bench_loop")
     rc = cmd.main(["--train", str(train), "--val", str(val), "--test", str(test), "--out-dir", str(out),
-                   "--rounds", "2", "--start", "6", "--step", "5", "--seeds", "7", "--epochs", "2"])
+                   "--rounds", "2", "--start", "6", "--step", "5", "--seeds", "7", "--epochs", "2",
+                   "--learning-rate", "auto"])
     assert rc == 0
     result = json.loads((out / "active_loop.json").read_text(encoding="utf-8"))
+    from train.training.config import auto_learning_rate
+
+    hidden = json.loads((Path(result["base_model"]) / "config.json").read_text(encoding="utf-8"))["hidden_size"]
+    assert result["settings"]["learning_rate_resolved"] == auto_learning_rate(hidden)
+    assert f"learning rate auto ({auto_learning_rate(hidden):g})" in (out / "active_loop.md").read_text(encoding="utf-8")
     assert result["pool_sentences"] == 40 and result["trainings"] == 1 + 2 * 2
     assert {(r["seed"], r["strategy"]) for r in result["runs"]} == {(7, "uncertainty"), (7, "random")}
     for run in result["runs"]:

@@ -31,6 +31,7 @@ import numpy as np
 from train.atomic import atomic_write_text
 from train.benchmark.report import write_json
 from train.formats.conll import sentence_lines as conll_sentences  # the pool's units: a sentence's lines
+from train.training.config import AUTO, auto_learning_rate
 
 STRATEGIES = ("uncertainty", "random")
 
@@ -50,7 +51,7 @@ class LoopSettings:
     strategies: Sequence[str] = STRATEGIES
     measure: str = "entropy"
     epochs: int = 20
-    learning_rate: float = 0.001
+    learning_rate: float | str = 0.001  # or "auto": by the base model's width, as in a config
     batch_size: int = 8
     patience: int = 6
     threads: int = 1
@@ -188,6 +189,10 @@ def run_loop(s: LoopSettings, say: Callable[[str], None] = print) -> dict[str, A
             runs.append({"seed": seed, "strategy": strategy, "rounds": rounds})
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(s).items()}
     settings["seeds"], settings["strategies"] = list(s.seeds), list(s.strategies)
+    if s.learning_rate == AUTO:
+        from transformers import AutoConfig
+
+        settings["learning_rate_resolved"] = auto_learning_rate(int(AutoConfig.from_pretrained(str(base)).hidden_size))
     result = {"settings": settings, "base_model": str(base), "pool_sentences": len(pool),
               "trainings": len(s.seeds) * (1 + len(s.strategies) * s.rounds),
               "total_seconds": round(time.perf_counter() - t_all, 1), "runs": runs, "summary": summarise(runs)}
@@ -227,8 +232,10 @@ def markdown(result: dict[str, Any]) -> str:
         sd = r["test_f1_sd"]
         return f"{100 * r['test_f1_mean']:.1f}" + (f" ± {100 * sd:.1f}" if sd is not None else "")
 
-    lines = [f"Test micro-F1 (strict seqeval, %), mean ± sd over seeds {', '.join(seeds)}; "
-             f"measure `{s['measure']}`, {s['epochs']} epochs at most (best on val), learning rate {s['learning_rate']}, "
+    rate = str(s["learning_rate"]) + (f" ({s['learning_rate_resolved']:g})" if "learning_rate_resolved" in s else "")
+    base = f"base model `{Path(result['base_model']).name}`; " if result.get("base_model") else ""
+    lines = [f"Test micro-F1 (strict seqeval, %), mean ± sd over seeds {', '.join(seeds)}; {base}"
+             f"measure `{s['measure']}`, {s['epochs']} epochs at most (best on val), learning rate {rate}, "
              f"pool {result['pool_sentences']} sentences.", "",
              "| round | train sentences | " + " | ".join(f"{st} F1 | {st} tokens" for st in strategies) + " |",
              "|---:|---:|" + "---:|---:|" * len(strategies)]

@@ -24,6 +24,16 @@ from train.benchmark.paths import SHARED
 WOJOOD = SHARED / "data" / "Wojood-sample"
 
 
+def _rate(value: str) -> float | str:
+    """``--learning-rate``: a number or ``auto``, as ``learning_rate`` in a config."""
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {value!r}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     from train.benchmark.active_loop import STRATEGIES, LoopSettings, run_loop
     from train.inference.uncertainty import MEASURES
@@ -40,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     ap.add_argument("--measure", default="entropy", choices=MEASURES)
     ap.add_argument("--epochs", type=int, default=20, help="at most; early stopping on the validation file")
-    ap.add_argument("--learning-rate", type=float, default=0.001,
-                    help="0.001: at 0.002 one training in 33 stayed at val F1 0 (all O) until early stopping")
+    ap.add_argument("--learning-rate", type=_rate, default=0.001,
+                    help="a number, or auto (learning_rate: auto, by the base model's width); 0.001: at 0.002 one "
+                         "training in 33 stayed at val F1 0 (all O) until early stopping")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--patience", type=int, default=6, help="early stopping: epochs without a better val F1")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
