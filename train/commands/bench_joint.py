@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
 import sys
 import time
@@ -38,19 +37,12 @@ from typing import Any
 from train.benchmark.paths import ROOT, SEED, SHARED
 from train.benchmark.report import write_json
 from train.corpus.document import read_jsonl
+from train.training.crossval import mean_std
 
 SMALL_ENCODER = SHARED / "models" / "arabic-bert-tiny-news"
 GSR = SHARED / "data" / "PLOVER-Arabic-GSR"
 # What the two configs may differ in: everything else is the recipe the comparison holds equal.
 OWN_KEYS = {"task", "output_dir"}
-
-
-def mean_std(xs: list[float]) -> dict[str, float]:
-    """Mean and sample standard deviation (0 for one value)."""
-    n = len(xs)
-    m = sum(xs) / n if n else 0.0
-    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1)) if n > 1 else 0.0
-    return {"mean": m, "std": sd, "n": n}
 
 
 def recipe_difference(ner: dict[str, Any], triggers: dict[str, Any]) -> list[str]:

@@ -100,7 +100,8 @@ def document_folds(num_docs: int, method: str, num_folds: int = 5, seed: int = 4
     raise ValueError(f"unknown cross_validation {method!r}")
 
 
-def _mean_std(xs: Sequence[float]) -> dict[str, float]:
+def mean_std(xs: Sequence[float]) -> dict[str, float]:
+    """Mean and sample standard deviation (0 for one value)."""
     n = len(xs)
     mean = sum(xs) / n if n else 0.0
     std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else 0.0
@@ -114,7 +115,7 @@ def summarize(fold_metrics: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {"folds": len(fold_metrics)}
     for avg in ("micro", "macro"):
-        out[avg] = {f: _mean_std([m[avg][f] for m in fold_metrics]) for f in FIGURES}
+        out[avg] = {f: mean_std([m[avg][f] for m in fold_metrics]) for f in FIGURES}
     types: list[str] = []
     for m in fold_metrics:
         types += [t for t in m.get("per_type", {}) if t not in types]
@@ -124,7 +125,7 @@ def summarize(fold_metrics: Sequence[dict[str, Any]]) -> dict[str, Any]:
         rows = [r for r in rows if r.get("support", 0) or r.get("precision", 0)]
         if not rows:
             continue  # never in any held-out fold, never predicted: no figure to report
-        per[t] = {f: _mean_std([r[f] for r in rows]) for f in FIGURES}
+        per[t] = {f: mean_std([r[f] for r in rows]) for f in FIGURES}
         per[t]["support"] = sum(r.get("support", 0) for r in rows)
     out["per_type"] = per
     # Further figures a task reports (subset accuracy, any-event P/R/F1): numbers, or dicts of P/R/F1.
@@ -134,9 +135,9 @@ def summarize(fold_metrics: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if key in ("micro", "macro", "per_type") or not all(key in m for m in fold_metrics):
             continue
         if isinstance(val, float):
-            other[key] = _mean_std([m[key] for m in fold_metrics])
+            other[key] = mean_std([m[key] for m in fold_metrics])
         elif isinstance(val, dict) and all(f in val for f in FIGURES):
-            other[key] = {f: _mean_std([m[key][f] for m in fold_metrics]) for f in FIGURES}
+            other[key] = {f: mean_std([m[key][f] for m in fold_metrics]) for f in FIGURES}
     if other:
         out["other"] = other
     return out
