@@ -126,11 +126,13 @@ def trained_tiny_model(workdir: Path, given: str | None) -> Path | None:
     return out if rc == 0 else None
 
 
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
 def exported_copy(src: Path, dst: Path) -> Path:
     """A scratch copy, exported to ONNX, so that a published folder is left untouched."""
     dst.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                 "special_tokens_map.json"):
+    for name in ("config.json", "model.safetensors", *TOKENIZER_FILES):
         if (src / name).is_file():
             shutil.copy2(src / name, dst / name)
     export_dir(dst)

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from train.benchmark.measure import timed
-from train.benchmark.models import shape_classifier_head, shape_head
+from train.benchmark.models import TOKENIZER_FILES, exported_copy, shape_classifier_head, shape_head
 from train.benchmark.profile import profile_shares
 from train.features.windows import CONFIG_KEY
 from train.inference.predictor import InputDocument, Predictor
 
-PIPELINE_PRECISIONS = {"pipeline3_fp32": "fp32", "pipeline3_int8": "int8", "pipeline3_auto": "auto"}
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+PIPELINE_PRECISIONS = ("fp32", "int8", "auto")  # rows pipeline<models>_<precision>
 
 
 def _copy_tokenizer(src: Path, dst: Path) -> None:
@@ -137,24 +136,13 @@ def agreement_words(ref: Sequence[dict[str, Any]], got: Sequence[dict[str, Any]]
 def set_models(where: str, work: Path) -> dict[str, Path | str]:
     """The models of a user's set (``predict.py --models DIR|ORG/NAME``), for the pipeline rows.
 
-    Local folders are copied (weights, config, tokenizer) into ``work`` first, so that exporting
-    their graphs leaves the user's folders as they were; Hub models get theirs in the cache, as
+    Local folders are copied (weights, config, tokenizer) into ``work`` and exported there, so that
+    the user's folders stay as they were; Hub models get theirs in the cache, as
     ``predict.py --export-onnx`` gives them."""
     from train.inference.model_set import resolve_model_set
 
-    out: dict[str, Path | str] = {}
-    for task, model in resolve_model_set(where).items():
-        src = Path(model)
-        if not src.is_dir():
-            out[task] = model
-            continue
-        dst = work / f"set-{task}"
-        dst.mkdir(parents=True, exist_ok=True)
-        for name in ("config.json", "model.safetensors", *TOKENIZER_FILES):
-            if (src / name).is_file():
-                shutil.copy2(src / name, dst / name)
-        out[task] = dst
-    return out
+    return {task: exported_copy(Path(model), work / f"set-{task}") if Path(model).is_dir() else model
+            for task, model in resolve_model_set(where).items()}
 
 
 def export_graphs(dirs: dict[str, Path | str]) -> None:
@@ -180,8 +168,8 @@ def pipeline_rows(dirs: dict[str, Path | str], docs: Sequence[tuple[str, str]], 
     rows = []
     reference: list[dict[str, Any]] = []
     outputs = [OUTPUT_OF[t] for t in OUTPUT_OF if t in dirs]
-    for key, precision in PIPELINE_PRECISIONS.items():
-        name = key.replace("pipeline3", f"pipeline{len(dirs)}")
+    for precision in PIPELINE_PRECISIONS:
+        name = f"pipeline{len(dirs)}_{precision}"
         pred = Predictor.from_pretrained(**{t: str(d) for t, d in dirs.items()},
                                          backend="torch", batch_size=32, precision=precision)
         list(pred.predict([InputDocument("warm", docs[0][1][:400])]))
