@@ -202,11 +202,12 @@ def _new_rows(args, work: Path, model_dir: Path, docs, all_texts, threads: int, 
     """The whole-pipeline rows (three models, fp32 and auto) and the predict.py memory row."""
     whole = []
     if not args.only_memory:
-        dirs = set_models(args.pipeline_models, work) if args.pipeline_models else \
-            build_pipeline_models(model_dir, work, all_texts)
-        if args.pipeline_models:  # the set's own sub-words, not the stand-ins'
-            tok = load_tokenizer(str(next(iter(dirs.values()))))
+        if args.pipeline_models:
+            dirs = set_models(args.pipeline_models, work)
+            tok = load_tokenizer(str(next(iter(dirs.values()))))  # the set's own sub-words, not the stand-ins'
             ntok = sum(len(x) for x in tok([d[1] for d in docs])["input_ids"])
+        else:
+            dirs = build_pipeline_models(model_dir, work, all_texts)
         whole = pipeline_rows(dirs, docs, ntok)
     memory = memory_row(build_memory_model(work / "memory-model", model_dir), docs, threads, args.quick)
     return whole, memory
