@@ -469,18 +469,16 @@ def train_sentence_classifier(
     tune_on = dev if dev else list(train_examples)
     probs = predict_probabilities(model, tokenizer, tune_on, max_len, model_args.inference_batch_size, **win)
     gold = np.array(target_matrix(tune_on, labels), dtype=np.float64).reshape(len(tune_on), len(labels))
-    if tune_scores is not None and not dev:
-        thresholds = tune_thresholds(tune_scores[0], tune_scores[1], labels, ea.threshold_strategy, untrained,
-                                     ea.default_threshold)
-    else:
-        thresholds = tune_thresholds(probs, gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
+    from_scores = tune_scores is not None and not dev
+    tune_probs, tune_gold = (tune_scores[0], tune_scores[1]) if from_scores else (probs, gold)
+    thresholds = tune_thresholds(tune_probs, tune_gold, labels, ea.threshold_strategy, untrained, ea.default_threshold)
     mask_untrained(model, labels, untrained)
     store_thresholds(model, thresholds, ea.threshold_strategy, untrained)
     # How the predictor must build its inputs to score as this run did (train/features/windows.py).
     setattr(model.config, CONFIG_KEY, {"context": ea.context, "max_length": max_len, "window_overlap": overlap, "aggregation": "max"})
 
     evaluated_on = "dev" if dev else "train (no dev data given)"
-    tuned_on = tune_scores[2] if tune_scores is not None and not dev else evaluated_on
+    tuned_on = tune_scores[2] if from_scores else evaluated_on
     splits: dict[str, dict[str, Any]] = {}
     splits["dev"] = multilabel_metrics([e.labels for e in tune_on], predict_label_sets(probs, labels, thresholds), labels,
                                        [e.judged for e in tune_on])
