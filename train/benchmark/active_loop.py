@@ -31,7 +31,7 @@ import numpy as np
 from train.atomic import atomic_write_text
 from train.benchmark.report import write_json
 from train.formats.conll import sentence_lines as conll_sentences  # the pool's units: a sentence's lines
-from train.training.config import AUTO, auto_learning_rate
+from train.training.config import AUTO, model_learning_rate
 
 STRATEGIES = ("uncertainty", "random")
 
@@ -192,7 +192,7 @@ def run_loop(s: LoopSettings, say: Callable[[str], None] = print) -> dict[str, A
     if s.learning_rate == AUTO:
         from transformers import AutoConfig
 
-        settings["learning_rate_resolved"] = auto_learning_rate(int(AutoConfig.from_pretrained(str(base)).hidden_size))
+        settings["learning_rate_resolved"] = model_learning_rate(AutoConfig.from_pretrained(str(base)))
     result = {"settings": settings, "base_model": str(base), "pool_sentences": len(pool),
               "trainings": len(s.seeds) * (1 + len(s.strategies) * s.rounds),
               "total_seconds": round(time.perf_counter() - t_all, 1), "runs": runs, "summary": summarise(runs)}

@@ -26,8 +26,10 @@ WOJOOD = SHARED / "data" / "Wojood-sample"
 
 def _rate(value: str) -> float | str:
     """``--learning-rate``: a number or ``auto``, as ``learning_rate`` in a config."""
-    if value.strip().lower() == "auto":
-        return "auto"
+    from train.training.config import AUTO
+
+    if value.strip().lower() == AUTO:
+        return AUTO
     try:
         return float(value)
     except ValueError:

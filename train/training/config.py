@@ -61,11 +61,16 @@ def auto_learning_rate(hidden_size: int) -> float:
     return next(lr for limit, lr in AUTO_LEARNING_RATES if hidden_size <= limit)
 
 
+def model_learning_rate(model_config: Any) -> float:
+    """The ``learning_rate: auto`` value for a model's config (``hidden_size``, or DistilBERT's ``dim``)."""
+    hidden = getattr(model_config, "hidden_size", None) or getattr(model_config, "dim", None) or 768
+    return auto_learning_rate(int(hidden))
+
+
 def resolve_learning_rate(training_args: Any, model_config: Any) -> None:
     """Replace the placeholder of ``learning_rate: auto`` with the rate for the loaded model's size."""
     if getattr(training_args, "learning_rate_auto", False):
-        hidden = getattr(model_config, "hidden_size", None) or getattr(model_config, "dim", None) or 768
-        training_args.learning_rate = auto_learning_rate(int(hidden))
+        training_args.learning_rate = model_learning_rate(model_config)
 
 
 class ConfigError(ValueError):
