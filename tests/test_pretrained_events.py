@@ -72,3 +72,21 @@ def test_learning_rate_auto_picks_by_hidden_size():
     _, _, fixed = parse_config(ROOT / "configs" / "plover-gsr.yaml", ["--output_dir", "runs/x", "--learning_rate", "5e-5"])
     resolve_learning_rate(fixed, SimpleNamespace(hidden_size=128))  # a number is kept as given
     assert not fixed.learning_rate_auto and fixed.learning_rate == 5e-5
+
+
+def test_learning_rate_auto_with_a_base_rate_keeps_it_for_base_size_only():
+    from types import SimpleNamespace
+
+    import pytest
+
+    from train.training.config import ConfigError, parse_config, resolve_learning_rate
+
+    roles = ROOT / "configs" / "roles.yaml"
+    for hidden, want in ((768, 5e-5), (128, 3e-4), (512, 1e-4), (1024, 2e-5)):
+        _, _, ta = parse_config(roles, ["--output_dir", "runs/x"])
+        assert ta.learning_rate_auto and ta.learning_rate == 5e-5  # before the model is known: the base value
+        resolve_learning_rate(ta, SimpleNamespace(hidden_size=hidden))
+        assert ta.learning_rate == want, (hidden, ta.learning_rate)
+    for bad in ("auto:fast", "auto:-1e-5", "auto:0"):
+        with pytest.raises(ConfigError, match="auto:5e-5"):
+            parse_config(roles, ["--output_dir", "runs/x", "--learning_rate", bad])

@@ -51,26 +51,56 @@ FINAL_THRESHOLDS = ("out_of_fold", "train")
 # Base-size BERTs (768, CAMeLBERT) fine-tune at 2e-5..5e-5 (Devlin et al. 2019); small BERTs want
 # ten times more (Turc et al. 2019 searched 1e-4..5e-4 for BERT-Tiny to -Medium). On the GSR dev
 # split, arabic-bert-tiny-news (hidden 128) at 3e-5 learns nothing in 4 epochs (ASSAULT F1 17.0,
-# say-yes); at 3e-4 it does (docs/benchmarks.md, events section).
+# say-yes); at 3e-4 it does (docs/benchmarks.md, events section). ``learning_rate: auto:5e-5`` keeps a
+# config's own base-size value for a 768-wide encoder and takes the table for the other sizes.
 AUTO_LEARNING_RATES: tuple[tuple[int, float], ...] = ((256, 3e-4), (512, 1e-4), (768, 3e-5), (1 << 30, 2e-5))
 AUTO = "auto"
 
 
-def auto_learning_rate(hidden_size: int) -> float:
-    """The ``learning_rate: auto`` value for an encoder of ``hidden_size``."""
+BASE_HIDDEN = 768  # BERT-base, CAMeLBERT: the size a config's ``auto:RATE`` value is for
+
+
+def auto_learning_rate(hidden_size: int, base_rate: float | None = None) -> float:
+    """The ``learning_rate: auto`` value for an encoder of ``hidden_size``.
+
+    With ``base_rate`` (``learning_rate: auto:5e-5``) a base-size encoder keeps the config's own
+    value, so a rate tuned for CAMeLBERT stays as it was; other sizes take the table's row.
+    """
+    if base_rate is not None and hidden_size == BASE_HIDDEN:
+        return base_rate
     return next(lr for limit, lr in AUTO_LEARNING_RATES if hidden_size <= limit)
 
 
-def model_learning_rate(model_config: Any) -> float:
+def model_learning_rate(model_config: Any, base_rate: float | None = None) -> float:
     """The ``learning_rate: auto`` value for a model's config (``hidden_size``, or DistilBERT's ``dim``)."""
-    hidden = getattr(model_config, "hidden_size", None) or getattr(model_config, "dim", None) or 768
-    return auto_learning_rate(int(hidden))
+    hidden = getattr(model_config, "hidden_size", None) or getattr(model_config, "dim", None) or BASE_HIDDEN
+    return auto_learning_rate(int(hidden), base_rate)
+
+
+def parse_auto_learning_rate(value: Any) -> tuple[bool, float | None]:
+    """``auto`` → (True, None); ``auto:5e-5`` → (True, 5e-5); anything else → (False, None).
+
+    Raises :class:`ConfigError` for ``auto:`` followed by something that is not a positive number.
+    """
+    text = str(value).strip().lower()
+    if text == AUTO:
+        return True, None
+    if not text.startswith(AUTO + ":"):
+        return False, None
+    try:
+        rate = float(text[len(AUTO) + 1 :])
+    except ValueError:
+        rate = -1.0
+    if not rate > 0:
+        raise ConfigError(f"learning_rate: {value!r}: after 'auto:' give the rate for a base-size (768) encoder, e.g. auto:5e-5")
+    return True, rate
 
 
 def resolve_learning_rate(training_args: Any, model_config: Any) -> None:
     """Replace the placeholder of ``learning_rate: auto`` with the rate for the loaded model's size."""
     if getattr(training_args, "learning_rate_auto", False):
-        training_args.learning_rate = model_learning_rate(model_config)
+        base = getattr(training_args, "learning_rate_base", None)
+        training_args.learning_rate = model_learning_rate(model_config, base)
 
 
 class ConfigError(ValueError):
@@ -457,9 +487,9 @@ def parse_config(
     if overrides:
         values.update(overrides if isinstance(overrides, dict) else parse_overrides(overrides))
     # learning_rate: auto is resolved once the base model's size is known (resolve_learning_rate).
-    lr_auto = str(values.get("learning_rate", "")).strip().lower() == AUTO
+    lr_auto, lr_base = parse_auto_learning_rate(values.get("learning_rate", ""))
     if lr_auto:
-        values["learning_rate"] = auto_learning_rate(768)
+        values["learning_rate"] = auto_learning_rate(BASE_HIDDEN, lr_base)
     unknown = sorted(set(values) - known_keys())
     if unknown:
         raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
@@ -478,6 +508,7 @@ def parse_config(
         raise ConfigError(f"invalid configuration: {exc}") from None
     model_args, data_args, training_args = parsed[0], parsed[1], parsed[2]
     training_args.learning_rate_auto = lr_auto
+    training_args.learning_rate_base = lr_base
     # Further classes (EventArguments, for task: events) ride along by class name.
     data_args.extra_args = {type(p).__name__: p for p in parsed[3:]}
     check_arguments(model_args, data_args)
