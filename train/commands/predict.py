@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--export-onnx", action="store_true",
                     help="give each model without ONNX graphs its fp32 and int8 graphs first (a local folder's onnx/, "
                          "a Hub model's snapshot in the Hugging Face cache), once; --precision auto then takes int8 "
-                         "on CPUs without AMX")
+                         "where bf16 is not faster (no AMX, or a model narrower than 512)")
     ap.add_argument("--allow-pickle", action="store_true",
                     help="accept a model folder with only pickle (.bin) weights; loading a pickle can run code")
     return ap

@@ -294,7 +294,9 @@ def build_card(model_dir: str | Path, *, metrics: Mapping[str, Any], cv_metrics:
                   f"`onnx/model.onnx` (fp32, {onnx['fp32_mb']} MiB) and `onnx/model_quantized.onnx` (dynamic int8, "
                   f"{onnx['int8_mb']} MiB). The int8 graph agrees with fp32 on {100 * onnx['agreement']:.2f}% of "
                   f"{onnx['compared']} {onnx['unit']} ({onnx['sentences']} sentences of `{onnx['texts']}`, measured "
-                  "at export). `scripts/predict.py --precision auto` takes it on CPUs without AMX.", "",
+                  "at export). `scripts/predict.py --precision auto` takes it on a CPU where bf16 is not faster "
+                  "(no AMX, or a model narrower than 512). With Optimum (`optimum-onnx`, whose releases up to 0.1.0 "
+                  "need transformers below 4.58):", "",
                   "```python", f"from optimum.onnxruntime import {ort_cls}", "from transformers import AutoTokenizer, pipeline", "",
                   f'model = {ort_cls}.from_pretrained("{use}", subfolder="onnx", file_name="model_quantized.onnx")',
                   f'pipe = pipeline("{task}", model=model, tokenizer=AutoTokenizer.from_pretrained("{use}"))',
