@@ -199,10 +199,19 @@ NOT_TRAINING = {"schema.yaml", "actors.yaml", "country_aliases.yaml"}  # the lab
                          ids=lambda p: p.name)
 def test_shipped_configs_pass_the_checks(path):
     """The type checks refuse nothing that the project's own configs use."""
-    from train.training.config import ARGUMENT_CLASSES, AUTO, check_types, known_keys, load_yaml_config
+    from train.training.config import (
+        ARGUMENT_CLASSES,
+        BASE_HIDDEN,
+        auto_learning_rate,
+        check_types,
+        known_keys,
+        load_yaml_config,
+        parse_auto_learning_rate,
+    )
 
     raw = load_yaml_config(path)
-    if raw.get("learning_rate") == AUTO:  # resolved by the base model's size once it is loaded
-        raw["learning_rate"] = 3e-5
+    auto, base = parse_auto_learning_rate(raw.get("learning_rate", ""))
+    if auto:  # auto or auto:RATE, resolved by the base model's size once it is loaded
+        raw["learning_rate"] = auto_learning_rate(BASE_HIDDEN, base)
     assert set(raw) <= known_keys()
     assert check_types(raw, ARGUMENT_CLASSES)[1] == []
