@@ -153,7 +153,8 @@ def export_graphs(dirs: dict[str, Path | str]) -> None:
         ensure_onnx(str(d))
 
 
-def pipeline_rows(dirs: dict[str, Path | str], docs: Sequence[tuple[str, str]], ntok: int) -> list[dict[str, Any]]:
+def pipeline_rows(dirs: dict[str, Path | str], docs: Sequence[tuple[str, str]], ntok: int,
+                  profile_docs: int | None = None) -> list[dict[str, Any]]:
     """One row per :data:`PIPELINE_PRECISIONS`: the predictor with every model of ``dirs`` (task ->
     folder or Hub name: the three stand-ins, or a user's set) over the bench documents. Rows are
     named by the number of models (``pipeline3_fp32`` for the stand-ins).
@@ -161,7 +162,8 @@ def pipeline_rows(dirs: dict[str, Path | str], docs: Sequence[tuple[str, str]], 
     ``tokens_per_s`` counts the bench sentences' sub-word tokens once (as the other rows do),
     although each model reads them. ``agreement_words``: each row's word labels against the fp32
     row's (:func:`agreement_words`), over the outputs of the models present. The fp32 and auto rows are profiled once
-    each (only the shares count: the profiler slows the run).
+    each (only the shares count: the profiler slows the run), over the first ``profile_docs`` documents
+    (all by default; ``--quick`` takes a few, as the profiler costs several times the run it watches).
     """
     export_graphs(dirs)
     inputs = [InputDocument(i, t) for i, t in docs]
@@ -175,7 +177,8 @@ def pipeline_rows(dirs: dict[str, Path | str], docs: Sequence[tuple[str, str]], 
         list(pred.predict([InputDocument("warm", docs[0][1][:400])]))
         records: list[dict[str, Any]] = []
 
-        def go(pred: Predictor = pred, records: list[dict[str, Any]] = records) -> tuple[int, int, int]:
+        def go(pred: Predictor = pred, records: list[dict[str, Any]] = records,
+               inputs: list[InputDocument] = inputs) -> tuple[int, int, int]:
             records.clear()
             ents = events = types = 0
             for rec in pred.predict(inputs):
@@ -199,7 +202,7 @@ def pipeline_rows(dirs: dict[str, Path | str], docs: Sequence[tuple[str, str]], 
               + ", ".join(f"{k} {v:.4f}" for k, v in rows[-1]["agreement_words_by_output"].items()) + ")",
               file=sys.stderr, flush=True)
         if precision in ("fp32", "auto"):
-            rows[-1]["profile"] = profile_shares(go)
+            rows[-1]["profile"] = profile_shares(lambda go=go: go(inputs=inputs[:profile_docs]))
             print(f"profile ({name}): " + ", ".join(f"{k} {v:.0%}" for k, v in rows[-1]["profile"].items()
                                                      if k != "profiled_seconds"), file=sys.stderr, flush=True)
         del pred

@@ -198,6 +198,9 @@ def _run(args, argv: list[str], work: Path, docs, sents, texts, all_texts, sourc
     return 0
 
 
+QUICK_PROFILE_DOCS = 4  # --quick profiles the pipeline over this many documents
+
+
 def _new_rows(args, work: Path, model_dir: Path, docs, all_texts, threads: int, ntok: int) -> tuple[list, dict]:
     """The whole-pipeline rows (three models, fp32 and auto) and the predict.py memory row."""
     whole = []
@@ -208,7 +211,7 @@ def _new_rows(args, work: Path, model_dir: Path, docs, all_texts, threads: int, 
             ntok = sum(len(x) for x in tok([d[1] for d in docs])["input_ids"])
         else:
             dirs = build_pipeline_models(model_dir, work, all_texts)
-        whole = pipeline_rows(dirs, docs, ntok)
+        whole = pipeline_rows(dirs, docs, ntok, profile_docs=QUICK_PROFILE_DOCS if args.quick else None)
     memory = memory_row(build_memory_model(work / "memory-model", model_dir), docs, threads, args.quick)
     return whole, memory
 
